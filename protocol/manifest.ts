@@ -1,0 +1,52 @@
+// The manifest the manager hands a client: everything needed to fetch, verify, decrypt and
+// reassemble one content version. Validated on both sides with the same schema.
+import { z } from 'zod';
+import { ChunkHash, ContentId, NodeId } from './ids.ts';
+import { Chunking } from './split.ts';
+
+export const MANIFEST_FORMAT = 1;
+
+export const NodeInfo = z.object({
+  id: NodeId,
+  url: z.string().url().max(512),
+  region: z.string().max(64),
+  grade: z.number().int().min(0).max(9),
+});
+export type NodeInfo = z.infer<typeof NodeInfo>;
+
+export const ManifestChunk = z.object({
+  index: z.number().int().nonnegative(),
+  offset: z.number().int().nonnegative(),
+  length: z.number().int().positive(),
+  sealedLength: z.number().int().positive(),
+  hash: ChunkHash,
+  nodes: z.array(NodeId).min(1).max(32),
+});
+export type ManifestChunk = z.infer<typeof ManifestChunk>;
+
+export const Manifest = z.object({
+  format: z.literal(MANIFEST_FORMAT),
+  id: ContentId,
+  version: z.number().int().positive(),
+  name: z.string().min(1).max(255),
+  type: z.string().max(255),
+  size: z.number().int().nonnegative(),
+  createdAt: z.number().int().nonnegative(),
+  committedAt: z.number().int().nonnegative(),
+  chunking: Chunking,
+  chunks: z.array(ManifestChunk).max(1 << 20),
+  nodes: z.array(NodeInfo).max(1024),
+  tokens: z.object({ get: z.string().max(8192) }),
+  stamps: z.object({ upload: z.string().max(8192), commit: z.string().max(8192) }),
+  key: z.object({ secret: z.string().regex(/^[A-Za-z0-9_-]{43}$/) }),
+}).superRefine((m, ctx) => {
+  let offset = 0;
+  const known = new Set(m.nodes.map((n) => n.id));
+  m.chunks.forEach((c, i) => {
+    if (c.index !== i || c.offset !== offset) ctx.addIssue({ code: 'custom', message: `chunk ${i} is out of order`, path: ['chunks', i] });
+    for (const n of c.nodes) if (!known.has(n)) ctx.addIssue({ code: 'custom', message: `chunk ${i} names unknown node ${n}`, path: ['chunks', i, 'nodes'] });
+    offset += c.length;
+  });
+  if (offset !== m.size) ctx.addIssue({ code: 'custom', message: 'chunk lengths do not add up to the size', path: ['chunks'] });
+});
+export type Manifest = z.infer<typeof Manifest>;

@@ -1,0 +1,17 @@
+// Names shared by every node implementation (Worker over R2, self-hosted) and every client.
+export const NODE_PATHS = {
+  chunk: (hash: string) => `/v1/chunks/${hash}`,
+  check: '/v1/chunks/check',
+  deleteBatch: '/v1/chunks/delete',
+  probe: '/v1/probe',
+  health: '/v1/health',
+  inventory: '/v1/inventory',
+} as const;
+
+/** Response header carrying the upload-stamp digest stored beside the chunk. */
+export const STAMP_HEADER = 'bunsan-stamp';
+/** Response header carrying the content id the chunk was stored for. */
+export const CONTENT_HEADER = 'bunsan-content';
+export const MAX_PROBE_BYTES = 8 * 1024 * 1024;
+
+export const chunkUrl = (base: string, hash: string) => base.replace(/\/+$/, '') + NODE_PATHS.chunk(hash);

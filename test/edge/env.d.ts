@@ -1,0 +1,11 @@
+import type { D1Migration } from '@cloudflare/vitest-plugin';
+import type { PortalEnv } from '../../edge/env.ts';
+
+declare module 'cloudflare:test' {
+  interface ProvidedEnv extends PortalEnv {
+    BUCKET: R2Bucket;
+    BUCKET2: R2Bucket;
+    NODE_ID: string;
+    TEST_MIGRATIONS: D1Migration[];
+  }
+}

@@ -1,0 +1,34 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { webcrypto } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { defineProject } from 'vitest/config';
+import { generateSigningKeyPair } from '../../protocol/signing.ts';
+import { toBase64Url } from '../../protocol/bytes.ts';
+
+const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
+const keys = await generateSigningKeyPair(webcrypto as unknown as Crypto);
+
+// The portal Worker (with its manager class) is the main module; node tests call the node app
+// directly with a node-shaped env built from the same bindings.
+export default defineProject({
+  plugins: [
+    cloudflareTest({
+      main: root('edge/portal/index.ts'),
+      miniflare: {
+        compatibilityDate: '2026-07-01',
+        d1Databases: ['DB'],
+        r2Buckets: ['BUCKET', 'BUCKET2'],
+        durableObjects: { MANAGER: { className: 'ContentManager', useSQLite: true } },
+        bindings: {
+          SIGNING_KEY: keys.privateKey,
+          SIGNING_PUBLIC_KEY: keys.publicKey,
+          KEK: toBase64Url(webcrypto.getRandomValues(new Uint8Array(32))),
+          ADMIN_TOKEN: 'test-admin-token',
+          NODE_ID: 'n1',
+          TEST_MIGRATIONS: await readD1Migrations(root('edge/migrations')),
+        },
+      },
+    }),
+  ],
+  test: { name: 'edge', include: ['test/edge/**/*.test.ts'], setupFiles: ['test/edge/apply-migrations.ts'] },
+});
