@@ -75,6 +75,7 @@ export const GatewayResult = z.object({
 export type GatewayResult = z.infer<typeof GatewayResult>;
 
 export const CommitResponse = z.object({ id: ContentId, version: z.number().int(), committedAt: z.number().int() });
+export type CommitResponse = z.infer<typeof CommitResponse>;
 
 export const ContentSummary = z.object({
   id: ContentId, name: z.string(), type: z.string(), size: z.number().int(), version: z.number().int(),
@@ -82,6 +83,9 @@ export const ContentSummary = z.object({
 });
 export type ContentSummary = z.infer<typeof ContentSummary>;
 export const ContentList = z.object({ contents: z.array(ContentSummary), cursor: z.string().nullable() });
+
+export const RemoveResponse = z.object({ state: z.enum(['deleted', 'deleting']), pendingNodes: z.array(NodeId) });
+export type RemoveResponse = z.infer<typeof RemoveResponse>;
 
 export const ReplicaState = z.enum(['pending', 'stored', 'deleting']);
 export const ContentInfo = ContentSummary.extend({

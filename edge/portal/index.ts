@@ -1,10 +1,21 @@
+// The portal Worker: the one public address (upload, download, management portals) and the
+// home of the per-content managers.
 import { Hono } from 'hono';
 import type { PortalEnv } from '../env.ts';
 import { notFound, onError } from '../http.ts';
+import type { PortalVars } from './auth.ts';
+import { admin } from './routes-admin.ts';
+import { contents } from './routes-contents.ts';
+import { uploads } from './routes-uploads.ts';
 
 export { ContentManager } from '../manager/content-manager.ts';
 
-const app = new Hono<{ Bindings: PortalEnv }>();
+const app = new Hono<{ Bindings: PortalEnv; Variables: PortalVars }>();
 app.onError(onError);
 app.notFound(notFound);
+app.route('/api/v1/uploads', uploads);
+app.route('/api/v1/contents', contents);
+app.route('/api/v1', admin);
+app.get('/', (c) => c.text('bunsan portal: see /api/v1/contents\n'));
+
 export default app;

@@ -1,0 +1,45 @@
+// Catalog commands: ls, info, rm, nodes.
+import { BunsanError } from '../../protocol/errors.ts';
+import { formatBytes, table } from '../format.ts';
+import type { CommandContext } from '../main.ts';
+
+function oneId(c: CommandContext): string {
+  if (c.args.length !== 1) throw new BunsanError('bad_request', 'expected exactly one content id');
+  return c.args[0];
+}
+
+export async function lsCommand(c: CommandContext): Promise<void> {
+  const all = [];
+  let cursor: string | undefined;
+  do {
+    const page = await c.api.list(cursor);
+    all.push(...page.contents);
+    cursor = page.cursor ?? undefined;
+  } while (cursor);
+  c.out({ contents: all }, all.length === 0 ? 'no contents' : table([
+    ['ID', 'SIZE', 'CHUNKS', 'REPLICAS', 'NAME'],
+    ...all.map((x) => [x.id, formatBytes(x.size), String(x.chunkCount), String(x.replicas), x.name]),
+  ]));
+}
+
+export async function infoCommand(c: CommandContext): Promise<void> {
+  const info = await c.api.info(oneId(c));
+  const head = `${info.name}  ${info.type}  ${formatBytes(info.size)}  ${info.chunkCount} chunks  state ${info.state}  replicas ${info.replicas}`;
+  c.out(info, [head, table([
+    ['#', 'OFFSET', 'LENGTH', 'HASH', 'NODES'],
+    ...info.chunks.map((ch) => [String(ch.index), String(ch.offset), String(ch.length), ch.hash.slice(0, 16),
+      ch.replicas.map((r) => (r.state === 'stored' ? r.node : `${r.node}(${r.state})`)).join(' ')]),
+  ])].join('\n'));
+}
+
+export async function rmCommand(c: CommandContext): Promise<void> {
+  const id = oneId(c);
+  const r = await c.api.remove(id);
+  c.out({ id, ...r }, r.state === 'deleted' ? `deleted ${id}` : `deleting ${id}: waiting for ${r.pendingNodes.join(', ')} (retried automatically)`);
+}
+
+export async function nodesCommand(c: CommandContext): Promise<void> {
+  const { nodes } = await c.api.nodes();
+  c.out({ nodes }, table([['ID', 'STATE', 'REGION', 'GRADE', 'WEIGHT', 'URL'],
+    ...nodes.map((n) => [n.id, n.state, n.region, String(n.grade), String(n.weight), n.url])]));
+}

@@ -1,0 +1,117 @@
+// bunsan upload FILE: direct mode (seal and split here, chunks straight to the nodes) or
+// --gateway (plain bytes through the portal, sealed at the edge). Both resume.
+import { webcrypto } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { basename, extname, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import type { ApiClient } from '../../protocol/api-client.ts';
+import type { OpenUploadRequest, UploadSession } from '../../protocol/api.ts';
+import type { CryptoLike } from '../../protocol/crypto-like.ts';
+import { BunsanError } from '../../protocol/errors.ts';
+import { DEFAULT_CHUNK, MAX_CHUNK, MIN_CHUNK, planChunks } from '../../protocol/split.ts';
+import { uploadDirect } from '../../protocol/upload/direct.ts';
+import type { CommandContext } from '../main.ts';
+import { progressBar } from '../progress.ts';
+import { forgetUpload, rememberUpload, rememberedUpload, uploadKey } from '../upload-state.ts';
+
+const cryptoLike = webcrypto as unknown as CryptoLike;
+/** Chunks per gateway request: keeps each request well under edge body and subrequest limits. */
+const GATEWAY_SEGMENT_CHUNKS = 32;
+
+const TYPES: Record<string, string> = {
+  '.webm': 'video/webm', '.mp4': 'video/mp4', '.m4v': 'video/mp4', '.mp3': 'audio/mpeg', '.ogg': 'audio/ogg',
+  '.txt': 'text/plain', '.md': 'text/markdown', '.pdf': 'application/pdf', '.png': 'image/png', '.jpg': 'image/jpeg',
+  '.zip': 'application/zip', '.tar': 'application/x-tar', '.gz': 'application/gzip', '.json': 'application/json',
+};
+
+function intFlag(v: unknown, name: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new BunsanError('bad_request', `--${name} must be an integer in ${min}-${max}`);
+  return n;
+}
+
+export function uploadRequest(c: CommandContext, path: string, size: number): OpenUploadRequest {
+  const chunk = intFlag(c.flags['chunk-size'], 'chunk-size', MIN_CHUNK, MAX_CHUNK) ?? DEFAULT_CHUNK;
+  return {
+    name: (c.flags.name as string | undefined) ?? basename(path),
+    type: (c.flags.type as string | undefined) ?? TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream',
+    size,
+    replicas: intFlag(c.flags.replicas, 'replicas', 1, 8) ?? 2,
+    chunking: c.flags.irregular
+      ? { mode: 'irregular', min: Math.max(MIN_CHUNK, Math.floor(chunk / 2)), max: Math.min(MAX_CHUNK, Math.floor(chunk * 1.5)) }
+      : { mode: 'regular', size: chunk },
+  };
+}
+
+async function openOrResume(api: ApiClient, home: string, key: string, req: OpenUploadRequest): Promise<UploadSession> {
+  const known = rememberedUpload(home, key);
+  if (known) {
+    try {
+      const s = await api.session(known);
+      if (s.state !== 'deleting') return s;
+    } catch (err) {
+      if (!(err instanceof BunsanError) || err.status !== 404) throw err;
+    }
+  }
+  const s = await api.openUpload(req);
+  rememberUpload(home, key, s.id);
+  return s;
+}
+
+export async function uploadCommand(c: CommandContext): Promise<void> {
+  if (c.args.length !== 1) throw new BunsanError('bad_request', 'expected exactly one FILE');
+  const path = resolve(c.args[0]);
+  const st = await stat(path).catch(() => { throw new BunsanError('bad_request', `cannot read ${c.args[0]}`); });
+  if (!st.isFile()) throw new BunsanError('bad_request', `${c.args[0]} is not a regular file`);
+  const req = uploadRequest(c, path, st.size);
+  const mode = c.flags.gateway ? 'gateway' : 'direct';
+  const key = uploadKey([c.api.portal, path, st.size, st.mtimeMs, mode, req]);
+  let session = await openOrResume(c.api, c.home, key, req);
+  const bar = progressBar(`upload ${req.name}`, !c.json && !!process.stderr.isTTY);
+  const started = Date.now();
+  if (session.state === 'uploading') {
+    if (mode === 'direct') {
+      const fh = await open(path, 'r');
+      try {
+        await uploadDirect({
+          api: c.api, session, crypto: cryptoLike, fetch: (u, i) => fetch(u, i),
+          read: async (offset, length) => {
+            const buf = new Uint8Array(length);
+            const { bytesRead } = await fh.read(buf, 0, length, offset);
+            return bytesRead === length ? buf : buf.subarray(0, bytesRead);
+          },
+          onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal),
+        });
+      } finally {
+        await fh.close();
+      }
+    } else {
+      await uploadThroughGateway(c.api, session, path, (done) => bar.update(done, session.size));
+    }
+    await c.api.commit(session.id);
+    session = await c.api.session(session.id);
+  }
+  bar.finish();
+  forgetUpload(c.home, key);
+  const seconds = (Date.now() - started) / 1000;
+  c.out({ id: session.id, name: session.name, size: session.size, chunks: session.chunkCount, mode, seconds }, session.id);
+}
+
+async function uploadThroughGateway(api: ApiClient, session: UploadSession, path: string, onBytes: (n: number) => void): Promise<void> {
+  const spans = await planChunks(cryptoLike, session.size, session.chunking);
+  const stored = new Set(session.stored);
+  let next = 0;
+  while (next < spans.length && stored.has(next)) next++;
+  while (next < spans.length) {
+    const last = Math.min(spans.length, next + GATEWAY_SEGMENT_CHUNKS) - 1;
+    const start = spans[next].offset;
+    const end = spans[last].offset + spans[last].length; // exclusive
+    const body = Readable.toWeb(createReadStream(path, { start, end: end - 1, highWaterMark: 256 * 1024 })) as ReadableStream<Uint8Array>;
+    const r = await api.gateway(session.id, next, body, { duplex: 'half' } as RequestInit);
+    if (r.next <= next) throw new BunsanError('node_unreachable', `the portal stored nothing from chunk ${next}`);
+    next = r.next;
+    onBytes(next < spans.length ? spans[next].offset : session.size);
+  }
+}

@@ -1,0 +1,66 @@
+// bunsan CLI: upload, get, ls, info, rm, nodes. Every command prints one JSON object with
+// --json, and exits non-zero with a one-line reason on failure.
+import { parseArgs } from 'node:util';
+import { BunsanError } from '../protocol/errors.ts';
+import { createApiClient } from '../protocol/api-client.ts';
+import { resolveCredentials } from './config.ts';
+import { getCommand } from './commands/get.ts';
+import { infoCommand, lsCommand, nodesCommand, rmCommand } from './commands/catalog.ts';
+import { uploadCommand } from './commands/upload.ts';
+
+const USAGE = `usage: bunsan <command> [options]
+
+  upload FILE [--replicas N] [--chunk-size BYTES] [--irregular] [--gateway] [--name NAME] [--type MIME]
+  get ID [-o FILE]          fetch from several nodes at once, verify, decrypt (stdout without -o)
+  ls                        list contents
+  info ID                   chunks and where each lives
+  rm ID                     delete every replica, then the catalog entry
+  nodes                     the distribution nodes
+
+global: --portal URL --token T (default: the local stack in .bunsan/)  --json`;
+
+export interface CommandContext {
+  args: string[];
+  flags: Record<string, string | boolean | undefined>;
+  json: boolean;
+  api: ReturnType<typeof createApiClient>;
+  home: string;
+  out: (obj: unknown, text: string) => void;
+}
+
+const COMMANDS: Record<string, (c: CommandContext) => Promise<void>> = {
+  upload: uploadCommand, get: getCommand, ls: lsCommand, info: infoCommand, rm: rmCommand, nodes: nodesCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  let json = argv.includes('--json');
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv, allowPositionals: true, strict: true,
+      options: {
+        portal: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        replicas: { type: 'string' }, 'chunk-size': { type: 'string' }, irregular: { type: 'boolean' }, gateway: { type: 'boolean' },
+        name: { type: 'string' }, type: { type: 'string' }, output: { type: 'string', short: 'o' },
+      },
+    });
+    json = !!values.json;
+    const [command, ...args] = positionals;
+    if (values.help || !command) {
+      process.stdout.write(USAGE + '\n');
+      return command || values.help ? 0 : 2;
+    }
+    const run = COMMANDS[command];
+    if (!run) throw new BunsanError('bad_request', `unknown command "${command}" (try --help)`);
+    const creds = resolveCredentials({ portal: values.portal, token: values.token });
+    const api = createApiClient({ portal: creds.portal, token: creds.token, fetch: (u, i) => fetch(u, i) });
+    const out = (obj: unknown, text: string) => process.stdout.write((json ? JSON.stringify(obj) : text) + '\n');
+    await run({ args, flags: values, json, api, home: creds.home, out });
+    return 0;
+  } catch (err) {
+    const e = err instanceof BunsanError ? err
+      : new BunsanError('bad_request', err instanceof Error ? err.message : String(err));
+    if (json) process.stdout.write(JSON.stringify(e.toEnvelope()) + '\n');
+    process.stderr.write(`bunsan: ${e.code}: ${e.message.split('\n')[0]}\n`);
+    return 1;
+  }
+}

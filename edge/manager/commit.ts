@@ -1,0 +1,67 @@
+// Commit: only when every chunk has its required replicas confirmed by the nodes. Then the
+// commit stamp binds the ordered hash list, the catalog lists the content, and the placement
+// index in D1 mirrors where every replica lives.
+import type { CommitResponse } from '../../protocol/api.ts';
+import { BunsanError } from '../../protocol/errors.ts';
+import { hashListRoot, signStamp } from '../../protocol/stamps.ts';
+import { logEvent } from '../registry.ts';
+import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
+import { deleteOnNode } from './node-client.ts';
+
+export async function commitUpload(deps: ManagerDeps, caller: Caller): Promise<CommitResponse> {
+  const { store, env } = deps;
+  const record = requireRecord(store);
+  requireOwner(record, caller);
+  if (record.state === 'committed') return { id: record.id, version: record.version, committedAt: record.committedAt! };
+  if (record.state !== 'uploading') throw new BunsanError('conflict', `content is ${record.state}`);
+  const chunks = store.chunks();
+  const complete = new Set(store.completeIndices(record.replicas));
+  const missing = chunks.filter((c) => !complete.has(c.idx)).map((c) => c.idx);
+  if (missing.length > 0) {
+    throw new BunsanError('upload_incomplete', `${missing.length} of ${chunks.length} chunks lack confirmed replicas`, { missing: missing.slice(0, 100) });
+  }
+  await collectGarbage(deps);
+  const now = deps.now();
+  const hashes = chunks.map((c) => c.hash!);
+  record.commitStamp = await signStamp(crypto, deps.key, {
+    t: 'commit-stamp', c: record.id, v: record.version, at: now, upload: record.stampDigest,
+    root: await hashListRoot(crypto, hashes), chunks: hashes.length, size: record.size,
+  });
+  record.state = 'committed';
+  record.committedAt = now;
+  store.saveRecord(record);
+  const live = new Set(hashes);
+  const placements = store.replicas().filter((r) => live.has(r.hash) && r.state === 'stored');
+  const stmts = [
+    env.DB.prepare("UPDATE contents SET state = 'committed', committed_at = ? WHERE id = ?").bind(now, record.id),
+    env.DB.prepare('DELETE FROM placements WHERE content_id = ?').bind(record.id),
+    ...placements.map((p) => env.DB.prepare(
+      "INSERT OR REPLACE INTO placements (content_id, hash, node_id, state, updated_at) VALUES (?, ?, ?, 'stored', ?)",
+    ).bind(record.id, p.hash, p.node_id, now)),
+    logEvent(env.DB, { at: now, kind: 'upload-commit', content: record.id, bytes: record.size, detail: { chunks: hashes.length } }),
+  ];
+  for (let i = 0; i < stmts.length; i += 500) await env.DB.batch(stmts.slice(i, i + 500));
+  return { id: record.id, version: record.version, committedAt: now };
+}
+
+/** Replicas left behind by re-sealed chunks, and extra copies beyond the plan, are deleted. */
+async function collectGarbage(deps: ManagerDeps): Promise<void> {
+  const { store } = deps;
+  const record = store.record()!;
+  const byNode = new Map<string, string[]>();
+  for (const r of store.replicas()) {
+    if (r.state === 'stored' && store.chunkByHash(r.hash)) continue;
+    byNode.set(r.node_id, [...(byNode.get(r.node_id) ?? []), r.hash]);
+  }
+  await Promise.all([...byNode].map(async ([nodeId, hashes]) => {
+    const node = record.nodes.find((n) => n.id === nodeId);
+    if (!node) return;
+    try {
+      await deleteOnNode(deps, node, record.id, hashes);
+      for (const h of hashes) store.dropReplica(h, nodeId);
+    } catch {
+      // Unreachable now: the rows stay 'deleting' and the next delete pass retries them.
+      for (const h of hashes) store.setReplica(h, nodeId, 'deleting', deps.now());
+    }
+  }));
+}

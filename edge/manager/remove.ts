@@ -1,0 +1,42 @@
+// Delete (source document figs. 10-12): every replica on every node first, each deletion
+// recorded; only when none is left does the catalog entry go. A node that cannot be reached
+// keeps the content in 'deleting' and the manager's alarm retries.
+import { logEvent } from '../registry.ts';
+import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
+import { deleteOnNode } from './node-client.ts';
+
+export async function removeContent(deps: ManagerDeps, caller: Caller): Promise<{ state: 'deleted' | 'deleting'; pendingNodes: string[] }> {
+  const { store, env } = deps;
+  const record = requireRecord(store);
+  requireOwner(record, caller);
+  if (record.state !== 'deleting') {
+    record.state = 'deleting';
+    store.saveRecord(record);
+    await env.DB.prepare("UPDATE contents SET state = 'deleting' WHERE id = ?").bind(record.id).run();
+  }
+  const now = deps.now();
+  const byNode = new Map<string, string[]>();
+  for (const r of store.replicas()) {
+    store.setReplica(r.hash, r.node_id, 'deleting', now);
+    byNode.set(r.node_id, [...(byNode.get(r.node_id) ?? []), r.hash]);
+  }
+  const pending: string[] = [];
+  await Promise.all([...byNode].map(async ([nodeId, hashes]) => {
+    const node = record.nodes.find((n) => n.id === nodeId);
+    try {
+      if (!node) throw new Error('unknown node');
+      await deleteOnNode(deps, node, record.id, hashes);
+      for (const h of hashes) store.dropReplica(h, nodeId);
+      await logEvent(env.DB, { at: deps.now(), kind: 'replicas-deleted', content: record.id, node: nodeId, detail: { chunks: hashes.length } }).run();
+    } catch {
+      pending.push(nodeId);
+    }
+  }));
+  if (pending.length > 0) return { state: 'deleting', pendingNodes: pending.sort() };
+  await env.DB.batch([
+    env.DB.prepare('DELETE FROM placements WHERE content_id = ?').bind(record.id),
+    env.DB.prepare('DELETE FROM contents WHERE id = ?').bind(record.id),
+    logEvent(env.DB, { at: deps.now(), kind: 'content-deleted', content: record.id, bytes: record.size }),
+  ]);
+  return { state: 'deleted', pendingNodes: [] };
+}

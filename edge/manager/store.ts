@@ -1,0 +1,88 @@
+// The manager's own SQLite: the record of one content version, its chunk plan, and every
+// replica with its state. This is the source document's distribution-server info DB for one
+// content; never assume a chunk lives in exactly one place.
+import type { Chunking } from '../../protocol/split.ts';
+
+export type ContentState = 'uploading' | 'committed' | 'deleting';
+export type ReplicaState = 'pending' | 'stored' | 'deleting';
+
+export interface NodeRef { id: string; url: string; weight: number }
+
+export interface ContentRecord {
+  id: string; version: number; providerId: string; name: string; type: string; size: number;
+  replicas: number; chunking: Chunking; chunkCount: number; state: ContentState;
+  stamp: string; stampDigest: string; wrappedSecret: string; createdAt: number;
+  committedAt?: number; commitStamp?: string;
+  /** nodes eligible when the upload opened: placement is computed over this set */
+  nodes: NodeRef[];
+}
+
+export type ChunkRow = { idx: number; off: number; len: number; sealed_len: number | null; hash: string | null };
+export type ReplicaRow = { hash: string; node_id: string; state: ReplicaState };
+
+export class ManagerStore {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS chunks (idx INTEGER PRIMARY KEY, off INTEGER NOT NULL, len INTEGER NOT NULL, sealed_len INTEGER, hash TEXT);
+      CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
+      CREATE TABLE IF NOT EXISTS replicas (hash TEXT NOT NULL, node_id TEXT NOT NULL, state TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (hash, node_id));`);
+  }
+
+  record(): ContentRecord | null {
+    const row = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'record'").toArray()[0];
+    return row ? (JSON.parse(row.v) as ContentRecord) : null;
+  }
+
+  saveRecord(r: ContentRecord): void {
+    this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('record', ?)", JSON.stringify(r));
+  }
+
+  insertPlan(spans: { index: number; offset: number; length: number }[]): void {
+    for (const s of spans) this.sql.exec('INSERT INTO chunks (idx, off, len) VALUES (?, ?, ?)', s.index, s.offset, s.length);
+  }
+
+  chunk(idx: number): ChunkRow | null {
+    return this.sql.exec<ChunkRow>('SELECT * FROM chunks WHERE idx = ?', idx).toArray()[0] ?? null;
+  }
+
+  chunks(): ChunkRow[] {
+    return this.sql.exec<ChunkRow>('SELECT * FROM chunks ORDER BY idx').toArray();
+  }
+
+  chunkByHash(hash: string): ChunkRow | null {
+    return this.sql.exec<ChunkRow>('SELECT * FROM chunks WHERE hash = ?', hash).toArray()[0] ?? null;
+  }
+
+  setChunkHash(idx: number, hash: string, sealedLen: number): void {
+    this.sql.exec('UPDATE chunks SET hash = ?, sealed_len = ? WHERE idx = ?', hash, sealedLen, idx);
+  }
+
+  replicas(hash?: string): ReplicaRow[] {
+    return hash === undefined
+      ? this.sql.exec<ReplicaRow>('SELECT hash, node_id, state FROM replicas').toArray()
+      : this.sql.exec<ReplicaRow>('SELECT hash, node_id, state FROM replicas WHERE hash = ?', hash).toArray();
+  }
+
+  setReplica(hash: string, node: string, state: ReplicaState, now: number): void {
+    this.sql.exec(
+      'INSERT INTO replicas (hash, node_id, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(hash, node_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
+      hash, node, state, now,
+    );
+  }
+
+  dropReplica(hash: string, node: string): void {
+    this.sql.exec('DELETE FROM replicas WHERE hash = ? AND node_id = ?', hash, node);
+  }
+
+  storedCount(hash: string): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM replicas WHERE hash = ? AND state = 'stored'", hash).one().n;
+  }
+
+  /** Indices whose chunk has at least `need` stored replicas. */
+  completeIndices(need: number): number[] {
+    return this.sql.exec<{ idx: number }>(
+      `SELECT c.idx FROM chunks c JOIN replicas r ON r.hash = c.hash AND r.state = 'stored'
+       GROUP BY c.idx HAVING COUNT(*) >= ? ORDER BY c.idx`, need,
+    ).toArray().map((r) => r.idx);
+  }
+}

@@ -1,0 +1,62 @@
+// Read-only views of a manager's state: the upload session, the manifest a client downloads
+// with, and the operator's info (every chunk and where each replica lives).
+import type { ContentInfo, UploadSession } from '../../protocol/api.ts';
+import { fromBase64Url, toBase64Url } from '../../protocol/bytes.ts';
+import { SEAL_OVERHEAD } from '../../protocol/chunk-crypto.ts';
+import { BunsanError } from '../../protocol/errors.ts';
+import { MANIFEST_FORMAT, type Manifest } from '../../protocol/manifest.ts';
+import { expiresIn, issueToken, TOKEN_TTL } from '../../protocol/tokens.ts';
+import { unwrapSecret } from '../keys.ts';
+import { listNodes } from '../registry.ts';
+import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
+
+export async function sessionOf(deps: ManagerDeps, caller: Caller): Promise<UploadSession> {
+  const r = requireRecord(deps.store);
+  requireOwner(r, caller);
+  const secret = await unwrapSecret(deps.env.KEK, r.id, fromBase64Url(r.wrappedSecret));
+  return {
+    id: r.id, version: r.version, state: r.state, name: r.name, type: r.type, size: r.size, replicas: r.replicas,
+    chunking: r.chunking, chunkCount: r.chunkCount, stamp: r.stamp, stampDigest: r.stampDigest,
+    secret: toBase64Url(secret), stored: deps.store.completeIndices(r.replicas),
+  };
+}
+
+export async function buildManifest(deps: ManagerDeps): Promise<Manifest> {
+  const r = requireRecord(deps.store);
+  if (r.state !== 'committed') throw new BunsanError(r.state === 'deleting' ? 'content_not_found' : 'not_committed', `content is ${r.state}`);
+  const stored = new Map<string, string[]>();
+  for (const rep of deps.store.replicas()) {
+    if (rep.state === 'stored') stored.set(rep.hash, [...(stored.get(rep.hash) ?? []), rep.node_id]);
+  }
+  const directory = await listNodes(deps.env.DB);
+  const used = new Set([...stored.values()].flat());
+  const now = deps.now();
+  const secret = await unwrapSecret(deps.env.KEK, r.id, fromBase64Url(r.wrappedSecret));
+  return {
+    format: MANIFEST_FORMAT, id: r.id, version: r.version, name: r.name, type: r.type, size: r.size,
+    createdAt: r.createdAt, committedAt: r.committedAt!, chunking: r.chunking,
+    chunks: deps.store.chunks().map((c) => ({
+      index: c.idx, offset: c.off, length: c.len, sealedLength: c.sealed_len ?? c.len + SEAL_OVERHEAD, hash: c.hash!,
+      nodes: stored.get(c.hash!) ?? [],
+    })),
+    nodes: directory.filter((n) => used.has(n.id) && n.state !== 'retired').map(({ id, url, region, grade }) => ({ id, url, region, grade })),
+    tokens: { get: await issueToken(crypto, deps.key, { t: 'get', c: r.id, exp: expiresIn(now, TOKEN_TTL.get) }) },
+    stamps: { upload: r.stamp, commit: r.commitStamp! },
+    key: { secret: toBase64Url(secret) },
+  };
+}
+
+export async function buildInfo(deps: ManagerDeps): Promise<ContentInfo> {
+  const r = requireRecord(deps.store);
+  const reps = new Map<string, { node: string; state: 'pending' | 'stored' | 'deleting' }[]>();
+  for (const rep of deps.store.replicas()) reps.set(rep.hash, [...(reps.get(rep.hash) ?? []), { node: rep.node_id, state: rep.state }]);
+  return {
+    id: r.id, name: r.name, type: r.type, size: r.size, version: r.version, chunkCount: r.chunkCount,
+    replicas: r.replicas, committedAt: r.committedAt ?? 0, state: r.state,
+    chunks: deps.store.chunks().map((c) => ({
+      index: c.idx, offset: c.off, length: c.len, sealedLength: c.sealed_len ?? 0, hash: c.hash ?? '0'.repeat(64),
+      replicas: c.hash ? reps.get(c.hash) ?? [] : [],
+    })),
+  };
+}
+

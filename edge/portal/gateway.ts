@@ -1,0 +1,76 @@
+// Gateway mode (source document figs. 8-9): the provider streams plain bytes through the portal,
+// which cuts them by the content's chunk plan, seals each chunk and places it, holding at most
+// WINDOW chunks at a time, never the file. A request covers chunks from ?from= to where its body
+// ends, so a large file is sent as several requests and an interrupted one resumes at `next`.
+import type { GatewayResult } from '../../protocol/api.ts';
+import { fromBase64Url } from '../../protocol/bytes.ts';
+import { deriveContentKey, sealChunk } from '../../protocol/chunk-crypto.ts';
+import { BunsanError } from '../../protocol/errors.ts';
+import { ExactReader } from '../../protocol/exact-reader.ts';
+import { sha256Hex } from '../../protocol/hash.ts';
+import { planChunks } from '../../protocol/split.ts';
+import { putChunk } from '../../protocol/upload/put-chunk.ts';
+import { fromRpc } from '../http.ts';
+import type { Caller } from '../manager/deps.ts';
+import type { managerStub } from './managers.ts';
+
+const WINDOW = 4;
+
+export async function gatewayUpload(req: Request, stub: ReturnType<typeof managerStub>, caller: Caller): Promise<GatewayResult> {
+  const fromRaw = new URL(req.url).searchParams.get('from') ?? '0';
+  if (!/^\d{1,9}$/.test(fromRaw)) throw new BunsanError('bad_request', '?from= must be a chunk index');
+  const from = Number(fromRaw);
+  const session = fromRpc(await stub.session(caller));
+  if (session.state !== 'uploading') throw new BunsanError('conflict', `content is ${session.state}`);
+  const spans = await planChunks(crypto, session.size, session.chunking);
+  if (from > spans.length) throw new BunsanError('bad_request', `from=${from} is past the last chunk (${spans.length})`);
+  if (!req.body) throw new BunsanError('bad_request', 'a request body is required');
+  const ctx = { contentId: session.id, version: session.version, stampDigest: session.stampDigest };
+  const key = await deriveContentKey(crypto, fromBase64Url(session.secret), ctx);
+  const done = new Set(session.stored);
+  const reader = new ExactReader(req.body.getReader());
+  const inflight = new Set<Promise<void>>();
+  let held = 0;
+  let peak = 0;
+  let storedChunks = 0;
+  let failure: unknown = null;
+
+  const store = async (index: number, plain: Uint8Array) => {
+    const sealed = await sealChunk(crypto, key, ctx, index, plain);
+    held += sealed.length - plain.length;
+    peak = Math.max(peak, held + reader.buffered);
+    const hash = await sha256Hex(crypto, sealed);
+    const reg = fromRpc(await stub.register(caller, { chunks: [{ index, hash, sealedLength: sealed.length }] }));
+    await Promise.all(reg.chunks[0].targets.map((t) => putChunk(fetch, t, hash, sealed)));
+    const conf = fromRpc(await stub.confirm(caller, [hash]));
+    if (!conf.stored.includes(index)) {
+      throw new BunsanError('node_unreachable', `chunk ${index} was not confirmed by ${conf.missing[0]?.nodes.join(', ') || 'its nodes'}`);
+    }
+    done.add(index);
+    storedChunks++;
+    held -= sealed.length;
+  };
+
+  let i = from;
+  for (; i < spans.length && !failure; i++) {
+    while (inflight.size >= WINDOW) await Promise.race(inflight);
+    if (failure) break;
+    const plain = await reader.read(spans[i].length);
+    if (plain.length < spans[i].length) break; // the body ended: a later request continues here
+    if (done.has(i)) continue;
+    held += plain.length;
+    peak = Math.max(peak, held + reader.buffered);
+    const p: Promise<void> = store(i, plain)
+      .catch((err) => { failure ??= err; })
+      .finally(() => inflight.delete(p));
+    inflight.add(p);
+  }
+  await Promise.all(inflight);
+  if (failure) throw failure;
+  if (i >= spans.length && (await reader.read(1)).length > 0) {
+    throw new BunsanError('bad_request', `body is longer than the declared size of ${session.size} bytes`);
+  }
+  let next = from;
+  while (next < spans.length && done.has(next)) next++;
+  return { next, storedChunks, peakBufferedBytes: peak };
+}

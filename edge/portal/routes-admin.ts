@@ -1,0 +1,38 @@
+// Management portal: the node directory, providers and their API tokens, the public key.
+import { Hono } from 'hono';
+import { CreateProviderRequest, RegisterNodeRequest } from '../../protocol/api.ts';
+import { toBase64Url, toHex } from '../../protocol/bytes.ts';
+import { randomBytes } from '../../protocol/crypto-like.ts';
+import type { PortalEnv } from '../env.ts';
+import { jsonBody } from '../http.ts';
+import { listNodes, logEvent, upsertNode } from '../registry.ts';
+import { hashApiToken, requireAdmin, type PortalVars } from './auth.ts';
+
+export const admin = new Hono<{ Bindings: PortalEnv; Variables: PortalVars }>();
+
+admin.get('/health', (c) => c.json({ ok: true, time: Date.now() }));
+
+admin.get('/keys', (c) => c.json({ signingPublicKey: c.env.SIGNING_PUBLIC_KEY }, 200, { 'cache-control': 'public, max-age=300' }));
+
+admin.get('/nodes', async (c) => c.json({ nodes: await listNodes(c.env.DB) }));
+
+admin.put('/nodes', requireAdmin, async (c) => {
+  const n = await jsonBody(c.req.raw, RegisterNodeRequest);
+  const now = Date.now();
+  await upsertNode(c.env.DB, n, now);
+  await logEvent(c.env.DB, { at: now, kind: 'node-registered', node: n.id, detail: n }).run();
+  return c.json(n);
+});
+
+admin.post('/providers', requireAdmin, async (c) => {
+  const { name } = await jsonBody(c.req.raw, CreateProviderRequest);
+  const id = toHex(randomBytes(crypto, 8));
+  const token = `bsn_${toBase64Url(randomBytes(crypto, 32))}`;
+  const now = Date.now();
+  await c.env.DB.batch([
+    c.env.DB.prepare('INSERT INTO providers (id, name, created_at) VALUES (?, ?, ?)').bind(id, name, now),
+    c.env.DB.prepare('INSERT INTO api_tokens (token_hash, provider_id, created_at) VALUES (?, ?, ?)').bind(await hashApiToken(token), id, now),
+    logEvent(c.env.DB, { at: now, kind: 'provider-created', detail: { id, name } }),
+  ]);
+  return c.json({ id, token }, 201);
+});

@@ -1,0 +1,49 @@
+// Upload portal: open, register sealed chunks (direct mode), confirm, stream through the edge
+// (gateway mode), commit. Both modes resume: the session says which chunks are already stored.
+import { Hono } from 'hono';
+import { ConfirmRequest, OpenUploadRequest, RegisterChunksRequest } from '../../protocol/api.ts';
+import { newContentId } from '../../protocol/ids.ts';
+import type { PortalEnv } from '../env.ts';
+import { fromRpc, jsonBody } from '../http.ts';
+import { listNodes } from '../registry.ts';
+import { requireProvider, type PortalVars } from './auth.ts';
+import { gatewayUpload } from './gateway.ts';
+import { knownContent, managerStub } from './managers.ts';
+
+export const uploads = new Hono<{ Bindings: PortalEnv; Variables: PortalVars }>();
+uploads.use('*', requireProvider);
+
+uploads.post('/', async (c) => {
+  const request = await jsonBody(c.req.raw, OpenUploadRequest);
+  const nodes = (await listNodes(c.env.DB, true)).map((n) => ({ id: n.id, url: n.url, weight: n.weight }));
+  const id = newContentId(crypto);
+  const session = fromRpc(await managerStub(c.env, id).open({ id, providerId: c.get('caller').providerId, request, nodes }));
+  return c.json(session, 201);
+});
+
+uploads.get('/:id', async (c) => {
+  const { stub } = await knownContent(c.env, c.req.param('id'));
+  return c.json(fromRpc(await stub.session(c.get('caller'))));
+});
+
+uploads.post('/:id/chunks', async (c) => {
+  const { stub } = await knownContent(c.env, c.req.param('id'));
+  const body = await jsonBody(c.req.raw, RegisterChunksRequest);
+  return c.json(fromRpc(await stub.register(c.get('caller'), body)));
+});
+
+uploads.post('/:id/confirm', async (c) => {
+  const { stub } = await knownContent(c.env, c.req.param('id'));
+  const body = await jsonBody(c.req.raw, ConfirmRequest);
+  return c.json(fromRpc(await stub.confirm(c.get('caller'), body.hashes)));
+});
+
+uploads.put('/:id/data', async (c) => {
+  const { stub } = await knownContent(c.env, c.req.param('id'));
+  return c.json(await gatewayUpload(c.req.raw, stub, c.get('caller')));
+});
+
+uploads.post('/:id/commit', async (c) => {
+  const { stub } = await knownContent(c.env, c.req.param('id'));
+  return c.json(fromRpc(await stub.commit(c.get('caller'))));
+});

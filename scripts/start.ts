@@ -1,0 +1,36 @@
+// npm start: the whole system on loopback with a demo item ready. Ctrl-C stops it; state stays
+// in BUNSAN_HOME (default .bunsan/) for the next start.
+import { ensureCredentials, ensureDemo } from './stack/provision.ts';
+import { stackOptionsFromEnv, startStack } from './stack/stack.ts';
+
+const opts = stackOptionsFromEnv();
+const started = Date.now();
+const stack = await startStack(opts);
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await stack.stop();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+
+try {
+  const creds = await ensureCredentials(stack);
+  const demo = await ensureDemo(stack, creds);
+  const lines = [
+    `bunsan is running (${Date.now() - started} ms), state in ${stack.home}`,
+    `  portal   ${stack.portalUrl}`,
+    ...stack.nodes.map((n) => `  node ${n.id.padEnd(3)} ${n.url}${n.publicUrl !== n.url ? `  (advertised as ${n.publicUrl})` : ''}`),
+    `  demo     ${demo}  (bunsan-demo.txt)`,
+    '',
+    `try:  npx bunsan ls        npx bunsan get ${demo} -o demo.txt        npx bunsan upload FILE`,
+    'Ctrl-C stops everything.',
+  ];
+  console.log(lines.join('\n'));
+} catch (err) {
+  console.error('bunsan failed to start:', err);
+  await stack.stop();
+  process.exit(1);
+}
