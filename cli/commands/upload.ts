@@ -71,11 +71,12 @@ export async function uploadCommand(c: CommandContext): Promise<void> {
   let session = await openOrResume(c.api, c.home, key, req);
   const bar = progressBar(`upload ${req.name}`, !c.json && !!process.stderr.isTTY);
   const started = Date.now();
+  let counts = { sentChunks: 0, skippedChunks: session.chunkCount };
   if (session.state === 'uploading') {
     if (mode === 'direct') {
       const fh = await open(path, 'r');
       try {
-        await uploadDirect({
+        counts = await uploadDirect({
           api: c.api, session, crypto: cryptoLike, fetch: (u, i) => fetch(u, i),
           read: async (offset, length) => {
             const buf = new Uint8Array(length);
@@ -88,7 +89,7 @@ export async function uploadCommand(c: CommandContext): Promise<void> {
         await fh.close();
       }
     } else {
-      await uploadThroughGateway(c.api, session, path, (done) => bar.update(done, session.size));
+      counts = await uploadThroughGateway(c.api, session, path, (done) => bar.update(done, session.size));
     }
     await c.api.commit(session.id);
     session = await c.api.session(session.id);
@@ -96,13 +97,16 @@ export async function uploadCommand(c: CommandContext): Promise<void> {
   bar.finish();
   forgetUpload(c.home, key);
   const seconds = (Date.now() - started) / 1000;
-  c.out({ id: session.id, name: session.name, size: session.size, chunks: session.chunkCount, mode, seconds }, session.id);
+  c.out({ id: session.id, name: session.name, size: session.size, chunks: session.chunkCount, mode, seconds, ...counts }, session.id);
 }
 
-async function uploadThroughGateway(api: ApiClient, session: UploadSession, path: string, onBytes: (n: number) => void): Promise<void> {
+async function uploadThroughGateway(
+  api: ApiClient, session: UploadSession, path: string, onBytes: (n: number) => void,
+): Promise<{ sentChunks: number; skippedChunks: number }> {
   const spans = await planChunks(cryptoLike, session.size, session.chunking);
   const stored = new Set(session.stored);
   let next = 0;
+  let sentChunks = 0;
   while (next < spans.length && stored.has(next)) next++;
   while (next < spans.length) {
     const last = Math.min(spans.length, next + GATEWAY_SEGMENT_CHUNKS) - 1;
@@ -112,6 +116,8 @@ async function uploadThroughGateway(api: ApiClient, session: UploadSession, path
     const r = await api.gateway(session.id, next, body, { duplex: 'half' } as RequestInit);
     if (r.next <= next) throw new BunsanError('node_unreachable', `the portal stored nothing from chunk ${next}`);
     next = r.next;
+    sentChunks += r.storedChunks;
     onBytes(next < spans.length ? spans[next].offset : session.size);
   }
+  return { sentChunks, skippedChunks: spans.length - sentChunks };
 }

@@ -30,5 +30,5 @@ export default defineProject({
       },
     }),
   ],
-  test: { name: 'edge', include: ['test/edge/**/*.test.ts'], setupFiles: ['test/edge/apply-migrations.ts'] },
+  test: { name: 'edge', include: ['**/*.test.ts'], setupFiles: ['./apply-migrations.ts'] },
 });

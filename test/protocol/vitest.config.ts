@@ -1,5 +1,5 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  test: { name: 'protocol', include: ['test/protocol/**/*.test.ts'], environment: 'node' },
+  test: { name: 'protocol', include: ['**/*.test.ts'], environment: 'node' },
 });
