@@ -55,7 +55,14 @@ export async function gatewayUpload(req: Request, stub: ReturnType<typeof manage
   for (; i < spans.length && !failure; i++) {
     while (inflight.size >= WINDOW) await Promise.race(inflight);
     if (failure) break;
-    const plain = await reader.read(spans[i].length);
+    let plain: Uint8Array;
+    try {
+      plain = await reader.read(spans[i].length);
+    } catch {
+      // The uploader went away mid-body. Chunks already in flight still finish; it resumes at `next`.
+      failure ??= new BunsanError('bad_request', `the request body was cut off in chunk ${i}`);
+      break;
+    }
     if (plain.length < spans[i].length) break; // the body ended: a later request continues here
     if (done.has(i)) continue;
     held += plain.length;
