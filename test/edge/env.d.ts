@@ -1,11 +1,13 @@
 import type { D1Migration } from '@cloudflare/vitest-plugin';
 import type { PortalEnv } from '../../edge/env.ts';
 
-declare module 'cloudflare:test' {
-  interface ProvidedEnv extends PortalEnv {
-    BUCKET: R2Bucket;
-    BUCKET2: R2Bucket;
-    NODE_ID: string;
-    TEST_MIGRATIONS: D1Migration[];
+declare global {
+  namespace Cloudflare {
+    interface Env extends PortalEnv {
+      BUCKET: R2Bucket;
+      BUCKET2: R2Bucket;
+      NODE_ID: string;
+      TEST_MIGRATIONS: D1Migration[];
+    }
   }
 }

@@ -16,6 +16,8 @@ export default defineProject({
       main: root('edge/portal/index.ts'),
       miniflare: {
         compatibilityDate: '2026-07-01',
+        // vitest's own runner inside workerd needs node:* modules; the Workers themselves do not.
+        compatibilityFlags: ['nodejs_compat'],
         d1Databases: ['DB'],
         r2Buckets: ['BUCKET', 'BUCKET2'],
         durableObjects: { MANAGER: { className: 'ContentManager', useSQLite: true } },
