@@ -76,7 +76,11 @@ export async function confirmChunks(deps: ManagerDeps, caller: Caller, hashes: s
   await Promise.all([...byNode].map(async ([nodeId, list]) => {
     const node = record.nodes.find((n) => n.id === nodeId);
     if (!node) return;
-    const held = await checkOnNode(deps, node, record.id, list).catch(() => []);
+    const held = await checkOnNode(deps, node, record.id, list).catch((err: Error) => {
+      // The replicas stay pending and are reported missing; the uploader sends them again.
+      console.warn(`check on ${nodeId} failed: ${err.message}`);
+      return [];
+    });
     for (const h of held) {
       const row = store.chunkByHash(h.hash);
       if (row && h.content === record.id && h.stamp === record.stampDigest && h.size === row.sealed_len) {

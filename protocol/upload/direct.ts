@@ -12,6 +12,8 @@ import { sha256Hex } from '../hash.ts';
 import { planChunks, type ChunkSpan } from '../split.ts';
 import { putChunk, type FetchLike } from './put-chunk.ts';
 
+const RETRY_ROUNDS = 2;
+
 export interface UploadProgress { chunksDone: number; chunksTotal: number; bytesDone: number; bytesTotal: number }
 
 export interface DirectUploadOptions {
@@ -50,14 +52,22 @@ export async function uploadDirect(o: DirectUploadOptions): Promise<{ sentChunks
       const bytes = await sealChunk(crypto, key, ctx, s.index, plain);
       sealed.set(s.index, { hash: await sha256Hex(crypto, bytes), bytes });
     }
-    const reg = await o.api.register(session.id, {
-      chunks: batch.map((s) => ({ index: s.index, hash: sealed.get(s.index)!.hash, sealedLength: sealed.get(s.index)!.bytes.length })),
-    });
-    await Promise.all(reg.chunks.flatMap((c) => c.targets.map((t) => putChunk(o.fetch, t, c.hash, sealed.get(c.index)!.bytes))));
-    const conf = await o.api.confirm(session.id, reg.chunks.map((c) => c.hash));
-    if (conf.missing.length > 0) {
-      const m = conf.missing[0];
-      throw new BunsanError('node_unreachable', `chunk ${m.index} was not confirmed by node ${m.nodes.join(', ')}`);
+    // Register, put, confirm; what the nodes did not confirm is put again (puts are idempotent).
+    let pending = batch;
+    for (let round = 0; pending.length > 0; round++) {
+      const reg = await o.api.register(session.id, {
+        chunks: pending.map((s) => ({ index: s.index, hash: sealed.get(s.index)!.hash, sealedLength: sealed.get(s.index)!.bytes.length })),
+      });
+      const puts = await Promise.allSettled(reg.chunks.flatMap((c) => c.targets.map((t) => putChunk(o.fetch, t, c.hash, sealed.get(c.index)!.bytes))));
+      const conf = await o.api.confirm(session.id, reg.chunks.map((c) => c.hash));
+      if (conf.missing.length === 0) break;
+      if (round >= RETRY_ROUNDS) {
+        const refused = puts.find((p): p is PromiseRejectedResult => p.status === 'rejected');
+        const m = conf.missing[0];
+        throw refused?.reason ?? new BunsanError('node_unreachable', `chunk ${m.index} was not confirmed by node ${m.nodes.join(', ')}`);
+      }
+      const missing = new Set(conf.missing.map((m) => m.index));
+      pending = pending.filter((s) => missing.has(s.index));
     }
     progress.chunksDone += batch.length;
     progress.bytesDone += batch.reduce((n, s) => n + s.length, 0);

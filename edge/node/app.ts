@@ -1,0 +1,42 @@
+// Routes of a distribution node (DESIGN.md, "The node protocol"). Every response carries CORS
+// headers; every failure is the JSON error envelope; a known path with the wrong method is 405.
+import { Hono, type Context } from 'hono';
+import { BunsanError } from '../../protocol/errors.ts';
+import { NODE_PATHS } from '../../protocol/node-protocol.ts';
+import type { NodeEnv } from '../env.ts';
+import { notFound, onError } from '../http.ts';
+import { checkChunks, deleteChunks, inventory } from './batch.ts';
+import { deleteChunk, getChunk, putChunk } from './chunks.ts';
+import { cors } from './cors.ts';
+import { health, probe } from './probe.ts';
+
+const wrongMethod = (c: Context) => {
+  throw new BunsanError('method_not_allowed', `${c.req.method} is not allowed on ${new URL(c.req.url).pathname}`);
+};
+
+export function createNodeApp(): Hono<{ Bindings: NodeEnv }> {
+  const app = new Hono<{ Bindings: NodeEnv }>();
+  app.onError(onError);
+  app.notFound(notFound);
+  app.use('*', cors);
+
+  // The fixed batch paths come before /v1/chunks/:hash, which would otherwise claim them.
+  app.post(NODE_PATHS.check, checkChunks);
+  app.all(NODE_PATHS.check, wrongMethod);
+  app.post(NODE_PATHS.deleteBatch, deleteChunks);
+  app.all(NODE_PATHS.deleteBatch, wrongMethod);
+
+  // Hono answers HEAD with the GET route and drops the body; getChunk skips reading R2 for it.
+  app.get('/v1/chunks/:hash', getChunk);
+  app.put('/v1/chunks/:hash', putChunk);
+  app.delete('/v1/chunks/:hash', deleteChunk);
+  app.all('/v1/chunks/:hash', wrongMethod);
+
+  app.get(NODE_PATHS.probe, probe);
+  app.all(NODE_PATHS.probe, wrongMethod);
+  app.get(NODE_PATHS.health, health);
+  app.all(NODE_PATHS.health, wrongMethod);
+  app.get(NODE_PATHS.inventory, inventory);
+  app.all(NODE_PATHS.inventory, wrongMethod);
+  return app;
+}

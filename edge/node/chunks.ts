@@ -1,0 +1,89 @@
+// One chunk: read (with ranges), store, delete. Chunks are opaque ciphertext addressed by
+// their SHA-256, so a stored object can only ever hold the bytes its name promises.
+import { BunsanError } from '../../protocol/errors.ts';
+import { sha256Hex } from '../../protocol/hash.ts';
+import { CONTENT_HEADER, STAMP_HEADER } from '../../protocol/node-protocol.ts';
+import { parseRange, type ByteRange } from '../../protocol/range.ts';
+import { MAX_CHUNK } from '../../protocol/split.ts';
+import { errorResponse, readBodyLimited } from '../http.ts';
+import { requireGet, requireMgmt, requirePut, type NodeContext } from './auth.ts';
+import { chunkKey, chunkMeta, validHash } from './store.ts';
+
+/** A sealed chunk is at most the plaintext limit plus its AEAD overhead. */
+export const MAX_CHUNK_BODY = MAX_CHUNK + 64;
+
+const notHere = () => new BunsanError('chunk_not_found', 'this node does not hold that chunk');
+
+export async function getChunk(c: NodeContext): Promise<Response> {
+  const hash = validHash(c.req.param('hash'));
+  const token = await requireGet(c);
+  // head first: ownership must be checked and the range resolved against the size before
+  // any bytes are read.
+  const head = await c.env.BUCKET.head(chunkKey(hash));
+  if (!head) throw notHere();
+  const meta = chunkMeta(head);
+  if (meta?.content !== token.c) throw new BunsanError('forbidden', 'the token does not grant this chunk');
+
+  let range: ByteRange | null;
+  try {
+    range = parseRange(c.req.header('range'), head.size);
+  } catch (err) {
+    const res = errorResponse(err);
+    if (res.status === 416) res.headers.set('content-range', `bytes */${head.size}`);
+    return res;
+  }
+  const headers = new Headers({
+    'content-type': 'application/octet-stream',
+    'accept-ranges': 'bytes',
+    'cache-control': 'private, max-age=31536000, immutable',
+    etag: `"${hash}"`,
+    [STAMP_HEADER]: meta.stamp,
+    [CONTENT_HEADER]: meta.content,
+  });
+  const length = range ? range.end - range.start + 1 : head.size;
+  headers.set('content-length', String(length));
+  if (range) headers.set('content-range', `bytes ${range.start}-${range.end}/${head.size}`);
+  const status = range ? 206 : 200;
+  if (c.req.method === 'HEAD') return new Response(null, { status, headers });
+
+  // onlyIf the etag is unchanged: the object we checked is the object we stream.
+  const obj = await c.env.BUCKET.get(chunkKey(hash), {
+    onlyIf: { etagMatches: head.etag },
+    ...(range ? { range: { offset: range.start, length } } : {}),
+  });
+  if (!obj || !('body' in obj)) throw notHere();
+  return new Response(obj.body, { status, headers });
+}
+
+export async function putChunk(c: NodeContext): Promise<Response> {
+  const hash = validHash(c.req.param('hash'));
+  const token = await requirePut(c, hash);
+  const body = await readBodyLimited(c.req.raw, MAX_CHUNK_BODY);
+  if ((await sha256Hex(crypto, body)) !== hash) {
+    throw new BunsanError('hash_mismatch', 'the body does not hash to the chunk name');
+  }
+  // Conditional put: two racing uploads cannot both "create", and an existing chunk of another
+  // content is never overwritten.
+  const stored = await c.env.BUCKET.put(chunkKey(hash), body, {
+    onlyIf: new Headers({ 'if-none-match': '*' }),
+    sha256: hash, // R2 checks it again on its side
+    httpMetadata: { contentType: 'application/octet-stream' },
+    customMetadata: { content: token.c, stamp: token.s, version: String(token.v) },
+  });
+  if (stored) return c.json({ stored: true, hash, size: body.byteLength }, 201);
+  const existing = chunkMeta(await c.env.BUCKET.head(chunkKey(hash)));
+  if (existing?.content === token.c) return c.json({ stored: true, hash, existed: true }, 200);
+  throw new BunsanError('conflict', 'this node holds the chunk for another content');
+}
+
+export async function deleteChunk(c: NodeContext): Promise<Response> {
+  const hash = validHash(c.req.param('hash'));
+  const token = await requireMgmt(c);
+  const head = await c.env.BUCKET.head(chunkKey(hash));
+  if (!head) throw notHere();
+  if (token.c && chunkMeta(head)?.content !== token.c) {
+    throw new BunsanError('forbidden', 'the token does not grant this chunk');
+  }
+  await c.env.BUCKET.delete(chunkKey(hash));
+  return c.json({ deleted: [hash] });
+}
