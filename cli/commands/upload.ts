@@ -71,7 +71,7 @@ export async function uploadCommand(c: CommandContext): Promise<void> {
   let session = await openOrResume(c.api, c.home, key, req);
   const bar = progressBar(`upload ${req.name}`, !c.json && !!process.stderr.isTTY);
   const started = Date.now();
-  let counts = { sentChunks: 0, skippedChunks: session.chunkCount };
+  let counts: { sentChunks: number; skippedChunks: number; peakEdgeBufferedBytes?: number } = { sentChunks: 0, skippedChunks: session.chunkCount };
   if (session.state === 'uploading') {
     if (mode === 'direct') {
       const fh = await open(path, 'r');
@@ -102,11 +102,12 @@ export async function uploadCommand(c: CommandContext): Promise<void> {
 
 async function uploadThroughGateway(
   api: ApiClient, session: UploadSession, path: string, onBytes: (n: number) => void,
-): Promise<{ sentChunks: number; skippedChunks: number }> {
+): Promise<{ sentChunks: number; skippedChunks: number; peakEdgeBufferedBytes: number }> {
   const spans = await planChunks(cryptoLike, session.size, session.chunking);
   const stored = new Set(session.stored);
   let next = 0;
   let sentChunks = 0;
+  let peakEdgeBufferedBytes = 0;
   while (next < spans.length && stored.has(next)) next++;
   while (next < spans.length) {
     const last = Math.min(spans.length, next + GATEWAY_SEGMENT_CHUNKS) - 1;
@@ -117,7 +118,8 @@ async function uploadThroughGateway(
     if (r.next <= next) throw new BunsanError('node_unreachable', `the portal stored nothing from chunk ${next}`);
     next = r.next;
     sentChunks += r.storedChunks;
+    peakEdgeBufferedBytes = Math.max(peakEdgeBufferedBytes, r.peakBufferedBytes);
     onBytes(next < spans.length ? spans[next].offset : session.size);
   }
-  return { sentChunks, skippedChunks: spans.length - sentChunks };
+  return { sentChunks, skippedChunks: spans.length - sentChunks, peakEdgeBufferedBytes };
 }

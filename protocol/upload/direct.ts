@@ -40,7 +40,7 @@ export async function uploadDirect(o: DirectUploadOptions): Promise<{ sentChunks
     bytesDone: spans.filter((s) => stored.has(s.index)).reduce((n, s) => n + s.length, 0), bytesTotal: session.size,
   };
   o.onProgress?.({ ...progress });
-  const size = o.batchSize ?? 8;
+  const size = o.batchSize ?? 4;
   const batches: ChunkSpan[][] = [];
   for (let i = 0; i < todo.length; i += size) batches.push(todo.slice(i, i + size));
 
@@ -82,7 +82,7 @@ export async function uploadDirect(o: DirectUploadOptions): Promise<{ sentChunks
       await sendBatch(b).catch((err) => { failed ??= err; });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(o.parallelBatches ?? 3, batches.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(o.parallelBatches ?? 4, batches.length) }, worker));
   if (failed) throw failed;
   return { sentChunks: todo.length, skippedChunks: spans.length - todo.length };
 }
