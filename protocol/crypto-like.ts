@@ -2,7 +2,7 @@
 // code runs in workerd, Node, a service worker and under a test's deterministic source.
 export interface CryptoLike {
   readonly subtle: SubtleCrypto;
-  getRandomValues<T extends ArrayBufferView | null>(array: T): T;
+  getRandomValues<T extends ArrayBufferView>(array: T): T;
 }
 
 export function randomBytes(crypto: CryptoLike, n: number): Uint8Array {

@@ -1,14 +1,18 @@
 // The manifest the manager hands a client: everything needed to fetch, verify, decrypt and
 // reassemble one content version. Validated on both sides with the same schema.
 import { z } from 'zod';
+import { SEAL_OVERHEAD } from './chunk-crypto.ts';
 import { ChunkHash, ContentId, NodeId } from './ids.ts';
 import { Chunking } from './split.ts';
 
 export const MANIFEST_FORMAT = 1;
 
+/** A node's base URL. Only http(s): clients fetch from it, so javascript:, file: and the like are refused. */
+export const NodeUrl = z.string().url().max(512).refine((u) => /^https?:\/\//i.test(u), 'node url must be http or https');
+
 export const NodeInfo = z.object({
   id: NodeId,
-  url: z.string().url().max(512),
+  url: NodeUrl,
   region: z.string().max(64),
   grade: z.number().int().min(0).max(9),
 });
@@ -42,9 +46,13 @@ export const Manifest = z.object({
 }).superRefine((m, ctx) => {
   let offset = 0;
   const known = new Set(m.nodes.map((n) => n.id));
+  if (known.size !== m.nodes.length) ctx.addIssue({ code: 'custom', message: 'a node id is listed twice', path: ['nodes'] });
   m.chunks.forEach((c, i) => {
     if (c.index !== i || c.offset !== offset) ctx.addIssue({ code: 'custom', message: `chunk ${i} is out of order`, path: ['chunks', i] });
+    // The sealed layout is fixed (iv || ciphertext || tag): any other length cannot decrypt.
+    if (c.sealedLength !== c.length + SEAL_OVERHEAD) ctx.addIssue({ code: 'custom', message: `chunk ${i} has the wrong sealed length`, path: ['chunks', i, 'sealedLength'] });
     for (const n of c.nodes) if (!known.has(n)) ctx.addIssue({ code: 'custom', message: `chunk ${i} names unknown node ${n}`, path: ['chunks', i, 'nodes'] });
+    if (new Set(c.nodes).size !== c.nodes.length) ctx.addIssue({ code: 'custom', message: `chunk ${i} names a node twice`, path: ['chunks', i, 'nodes'] });
     offset += c.length;
   });
   if (offset !== m.size) ctx.addIssue({ code: 'custom', message: 'chunk lengths do not add up to the size', path: ['chunks'] });

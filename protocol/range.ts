@@ -6,7 +6,9 @@ export interface ByteRange { start: number; end: number } // inclusive end
 
 export function parseRange(header: string | null | undefined, size: number): ByteRange | null {
   if (header == null || header === '') return null;
-  const m = /^bytes=(\d{0,16})-(\d{0,16})$/.exec(header.trim());
+  // The unit is case-insensitive; positions may have any number of digits (clients send
+  // "bytes=0-18446744073709551615" for "to the end"): past the size they clamp or are unsatisfiable.
+  const m = header.length > 200 ? null : /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) {
     throw new BunsanError('bad_request', 'Range must be a single "bytes=start-end", "bytes=start-" or "bytes=-suffix"');
   }

@@ -1,0 +1,93 @@
+// One request for one chunk from one node, with every check a response must pass before its
+// bytes are trusted: status 200, the node's upload stamp equals the manifest's, the body is no
+// longer than the manifest says, its SHA-256 is the chunk's address, and it decrypts.
+import { concatBytes } from '../bytes.ts';
+import { openChunk, type KeyContext } from '../chunk-crypto.ts';
+import type { CryptoLike } from '../crypto-like.ts';
+import { BunsanError } from '../errors.ts';
+import { sha256Hex } from '../hash.ts';
+import type { ManifestChunk } from '../manifest.ts';
+import { chunkUrl, STAMP_HEADER } from '../node-protocol.ts';
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface ChunkSource {
+  crypto: CryptoLike;
+  fetch: FetchLike;
+  key: CryptoKey;
+  keyCtx: KeyContext;
+  /** download token, sent as a bearer */
+  token: string;
+}
+
+export interface FetchedChunk {
+  plain: Uint8Array;
+  /** ciphertext bytes received */
+  bytes: number;
+}
+
+export async function fetchChunk(
+  src: ChunkSource, chunk: ManifestChunk, nodeUrl: string, signal: AbortSignal,
+): Promise<FetchedChunk> {
+  let res: Response;
+  try {
+    res = await src.fetch(chunkUrl(nodeUrl, chunk.hash), {
+      headers: { authorization: `Bearer ${src.token}` },
+      signal,
+    });
+  } catch (err) {
+    if (signal.aborted) throw err;
+    throw new BunsanError('node_unreachable', `request failed: ${(err as Error)?.message ?? String(err)}`);
+  }
+  if (res.status !== 200) {
+    await discard(res);
+    throw new BunsanError(statusCode(res.status), `node answered HTTP ${res.status}`);
+  }
+  if (res.headers.get(STAMP_HEADER) !== src.keyCtx.stampDigest) {
+    await discard(res);
+    throw new BunsanError('stamp_mismatch', `chunk ${chunk.index} is stored under another upload stamp`);
+  }
+  const sealed = await readAtMost(res, chunk.sealedLength, chunk.index);
+  if (sealed.length !== chunk.sealedLength || (await sha256Hex(src.crypto, sealed)) !== chunk.hash) {
+    throw new BunsanError('integrity_failed', `chunk ${chunk.index} does not hash to its address`);
+  }
+  const plain = await openChunk(src.crypto, src.key, src.keyCtx, chunk.index, sealed);
+  if (plain.length !== chunk.length) {
+    throw new BunsanError('integrity_failed', `chunk ${chunk.index} has the wrong length`);
+  }
+  return { plain, bytes: sealed.length };
+}
+
+function statusCode(status: number) {
+  if (status === 404) return 'chunk_not_found' as const;
+  if (status === 401) return 'token_invalid' as const;
+  if (status === 403) return 'forbidden' as const;
+  return 'node_unreachable' as const;
+}
+
+async function discard(res: Response): Promise<void> {
+  try {
+    await res.body?.cancel();
+  } catch {
+    // the connection is being dropped anyway
+  }
+}
+
+/** Reads the body but stops a node that sends more than the chunk can be (memory bound). */
+async function readAtMost(res: Response, max: number, index: number): Promise<Uint8Array> {
+  if (!res.body) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      throw new BunsanError('integrity_failed', `chunk ${index} is longer than the manifest says`);
+    }
+    parts.push(value);
+  }
+  return parts.length === 1 ? parts[0] : concatBytes(parts);
+}
