@@ -28,7 +28,9 @@ export async function buildManifest(deps: ManagerDeps): Promise<Manifest> {
   for (const rep of deps.store.replicas()) {
     if (rep.state === 'stored') stored.set(rep.hash, [...(stored.get(rep.hash) ?? []), rep.node_id]);
   }
-  const directory = await listNodes(deps.env.DB);
+  // Retired nodes are gone from the directory, so chunk lists must not name them either.
+  const directory = (await listNodes(deps.env.DB)).filter((n) => n.state !== 'retired');
+  const live = new Set(directory.map((n) => n.id));
   const used = new Set([...stored.values()].flat());
   const now = deps.now();
   const secret = await unwrapSecret(deps.env.KEK, r.id, fromBase64Url(r.wrappedSecret));
@@ -37,9 +39,9 @@ export async function buildManifest(deps: ManagerDeps): Promise<Manifest> {
     createdAt: r.createdAt, committedAt: r.committedAt!, chunking: r.chunking,
     chunks: deps.store.chunks().map((c) => ({
       index: c.idx, offset: c.off, length: c.len, sealedLength: c.sealed_len ?? c.len + SEAL_OVERHEAD, hash: c.hash!,
-      nodes: stored.get(c.hash!) ?? [],
+      nodes: (stored.get(c.hash!) ?? []).filter((n) => live.has(n)),
     })),
-    nodes: directory.filter((n) => used.has(n.id) && n.state !== 'retired').map(({ id, url, region, grade }) => ({ id, url, region, grade })),
+    nodes: directory.filter((n) => used.has(n.id)).map(({ id, url, region, grade }) => ({ id, url, region, grade })),
     tokens: { get: await issueToken(crypto, deps.key, { t: 'get', c: r.id, exp: expiresIn(now, TOKEN_TTL.get) }) },
     stamps: { upload: r.stamp, commit: r.commitStamp! },
     key: { secret: toBase64Url(secret) },
