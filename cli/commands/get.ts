@@ -26,7 +26,8 @@ export async function getCommand(c: CommandContext): Promise<void> {
   const publicKey = await importPublicKey(cryptoLike, keys.signingPublicKey);
   const part = target ? `${target}.part` : null;
   const out: Writable = part ? createWriteStream(part) : process.stdout;
-  const bar = progressBar(`get ${manifest.name}`, !c.json && !!process.stderr.isTTY && !!target);
+  // Like curl: progress on a terminal stderr, unless the bytes themselves go to that terminal.
+  const bar = progressBar(`get ${manifest.name}`, !c.json && !!process.stderr.isTTY && (!!target || !process.stdout.isTTY));
   const started = Date.now();
   const perNode = new Map<string, number>();
   let done = 0;
