@@ -18,6 +18,7 @@ import { forgetUpload, rememberUpload, rememberedUpload, uploadKey } from '../up
 const cryptoLike = webcrypto as unknown as CryptoLike;
 /** Chunks per gateway request: keeps each request well under edge body and subrequest limits. */
 const GATEWAY_SEGMENT_CHUNKS = 32;
+const GATEWAY_RETRIES = 3;
 
 const TYPES: Record<string, string> = {
   '.webm': 'video/webm', '.mp4': 'video/mp4', '.m4v': 'video/mp4', '.mp3': 'audio/mpeg', '.ogg': 'audio/ogg',
@@ -109,16 +110,25 @@ async function uploadThroughGateway(
   let sentChunks = 0;
   let peakEdgeBufferedBytes = 0;
   while (next < spans.length && stored.has(next)) next++;
+  let failures = 0;
   while (next < spans.length) {
     const last = Math.min(spans.length, next + GATEWAY_SEGMENT_CHUNKS) - 1;
     const start = spans[next].offset;
     const end = spans[last].offset + spans[last].length; // exclusive
     const body = Readable.toWeb(createReadStream(path, { start, end: end - 1, highWaterMark: 256 * 1024 })) as ReadableStream<Uint8Array>;
-    const r = await api.gateway(session.id, next, body, { duplex: 'half' } as RequestInit);
-    if (r.next <= next) throw new BunsanError('node_unreachable', `the portal stored nothing from chunk ${next}`);
-    next = r.next;
-    sentChunks += r.storedChunks;
-    peakEdgeBufferedBytes = Math.max(peakEdgeBufferedBytes, r.peakBufferedBytes);
+    try {
+      const r = await api.gateway(session.id, next, body, { duplex: 'half' } as RequestInit);
+      if (r.next <= next) throw new BunsanError('node_unreachable', `the portal stored nothing from chunk ${next}`);
+      next = r.next;
+      sentChunks += r.storedChunks;
+      peakEdgeBufferedBytes = Math.max(peakEdgeBufferedBytes, r.peakBufferedBytes);
+      failures = 0;
+    } catch (err) {
+      // A dropped connection or a node hiccup: ask the manager what it has and go on from there.
+      if (!(err instanceof BunsanError) || err.status < 500 || ++failures > GATEWAY_RETRIES) throw err;
+      const done = new Set((await api.session(session.id)).stored);
+      while (next < spans.length && done.has(next)) next++;
+    }
     onBytes(next < spans.length ? spans[next].offset : session.size);
   }
   return { sentChunks, skippedChunks: spans.length - sentChunks, peakEdgeBufferedBytes };

@@ -16,7 +16,9 @@ export async function putChunk(fetch: FetchLike, target: UploadTarget, hash: str
         body: sealed as BodyInit,
       });
       if (res.ok) {
-        await res.body?.cancel();
+        // Read the small answer to the end: cancelling it would make the client drop the
+        // connection instead of reusing it for the next chunk.
+        await res.arrayBuffer();
         return;
       }
       const body = await res.json().catch(() => null);
