@@ -1,4 +1,4 @@
-// bunsan CLI: upload, get, ls, info, rm, nodes. Every command prints one JSON object with
+// bunsan CLI: upload, get, ls, info, rm, nodes, grant, revoke. Every command prints one JSON object with
 // --json, and exits non-zero with a one-line reason on failure.
 import { parseArgs } from 'node:util';
 import { BunsanError } from '../protocol/errors.ts';
@@ -6,12 +6,18 @@ import { createApiClient } from '../protocol/api-client.ts';
 import { resolveCredentials } from './config.ts';
 import { getCommand } from './commands/get.ts';
 import { infoCommand, lsCommand, nodesCommand, rmCommand } from './commands/catalog.ts';
+import { grantCommand, revokeCommand } from './commands/grant.ts';
 import { uploadCommand } from './commands/upload.ts';
 
 const USAGE = `usage: bunsan <command> [options]
 
   upload FILE [--replicas N] [--chunk-size BYTES] [--irregular] [--gateway] [--name NAME] [--type MIME]
-  get ID [-o FILE]          fetch from several nodes at once, verify, decrypt (stdout without -o)
+              [--private] [--publish-at TIME] [--expire-at TIME] [--min-grade G] [--placement rendezvous|random]
+                            TIME: an ISO date or ms since the epoch
+  get ID [-o FILE] [--grant G]  fetch from several nodes at once, verify, decrypt (stdout without -o)
+         [--prefer N1,N2] [--exclude N3]  nodes to favour / never ask
+  grant ID [--ttl SECONDS] [--label L]  print a grant that lets a viewer fetch a private content
+  revoke ID GRANT_ID        revoke a grant
   ls                        list contents
   info ID                   chunks and where each lives
   rm ID                     delete every replica, then the catalog entry
@@ -30,6 +36,7 @@ export interface CommandContext {
 
 const COMMANDS: Record<string, (c: CommandContext) => Promise<void>> = {
   upload: uploadCommand, get: getCommand, ls: lsCommand, info: infoCommand, rm: rmCommand, nodes: nodesCommand,
+  grant: grantCommand, revoke: revokeCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -41,6 +48,10 @@ export async function main(argv: string[]): Promise<number> {
         portal: { type: 'string' }, token: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
         replicas: { type: 'string' }, 'chunk-size': { type: 'string' }, irregular: { type: 'boolean' }, gateway: { type: 'boolean' },
         name: { type: 'string' }, type: { type: 'string' }, output: { type: 'string', short: 'o' },
+        private: { type: 'boolean' }, 'publish-at': { type: 'string' }, 'expire-at': { type: 'string' },
+        'min-grade': { type: 'string' }, placement: { type: 'string' }, grant: { type: 'string' },
+        ttl: { type: 'string' }, label: { type: 'string' },
+        prefer: { type: 'string' }, exclude: { type: 'string' },
       },
     });
     json = !!values.json;

@@ -12,6 +12,11 @@ export interface PortalEnv {
   KEK: string;
   /** operator credential, a wrangler secret */
   ADMIN_TOKEN: string;
+  /** Rate Limiting bindings of the API, keyed by API token (hashed) and by client address */
+  RATE_LIMIT_TOKEN?: RateLimit;
+  RATE_LIMIT_ADDRESS?: RateLimit;
+  /** "off" turns the API's rate limiting off (e.g. behind another limiter); anything else leaves it on */
+  RATE_LIMIT?: string;
 }
 
 export interface NodeEnv {

@@ -4,7 +4,7 @@ import { concatBytes, exact, fromBase64Url, utf8 } from '../protocol/bytes.ts';
 import { IV_BYTES } from '../protocol/chunk-crypto.ts';
 import { randomBytes } from '../protocol/crypto-like.ts';
 import { BunsanError } from '../protocol/errors.ts';
-import { importPrivateKey } from '../protocol/signing.ts';
+import { importPrivateKey, importPublicKey } from '../protocol/signing.ts';
 
 const cache = new Map<string, Promise<CryptoKey>>();
 
@@ -21,6 +21,12 @@ function cached(id: string, make: () => Promise<CryptoKey>): Promise<CryptoKey> 
 export function signingKey(pkcs8: string): Promise<CryptoKey> {
   if (!pkcs8) throw new BunsanError('internal', 'SIGNING_KEY is not configured');
   return cached(`sign:${pkcs8}`, () => importPrivateKey(crypto, pkcs8));
+}
+
+/** The public half, for checking what the management tier signed (grants). */
+export function verifyingKey(raw: string): Promise<CryptoKey> {
+  if (!raw) throw new BunsanError('internal', 'SIGNING_PUBLIC_KEY is not configured');
+  return cached(`verify:${raw}`, () => importPublicKey(crypto, raw));
 }
 
 function kek(raw: string): Promise<CryptoKey> {

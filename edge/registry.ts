@@ -5,11 +5,12 @@ import type { ContentSummary, NodeRecord } from '../protocol/api.ts';
 export interface ContentRow {
   id: string; provider_id: string; name: string; type: string; size: number; version: number;
   chunk_count: number; replicas: number; state: string; created_at: number; committed_at: number | null;
+  visibility: 'public' | 'private'; min_grade: number; publish_at: number | null; expire_at: number | null;
 }
 
 export const toSummary = (r: ContentRow): ContentSummary => ({
   id: r.id, name: r.name, type: r.type, size: r.size, version: r.version, chunkCount: r.chunk_count,
-  replicas: r.replicas, committedAt: r.committed_at ?? 0,
+  replicas: r.replicas, committedAt: r.committed_at ?? 0, visibility: r.visibility ?? 'public',
 });
 
 export async function listNodes(db: D1Database, onlyActive = false): Promise<NodeRecord[]> {
@@ -29,10 +30,19 @@ export async function getContent(db: D1Database, id: string): Promise<ContentRow
   return db.prepare('SELECT * FROM contents WHERE id = ?').bind(id).first<ContentRow>();
 }
 
-export async function listContents(db: D1Database, limit: number, after: string | null): Promise<ContentRow[]> {
+/**
+ * The catalog a caller may see: the operator sees everything committed; anyone else sees public
+ * contents inside their publish window, plus (a provider) every content of their own.
+ */
+export async function listContents(
+  db: D1Database, limit: number, after: string | null, viewer: { providerId: string | null; admin: boolean; now: number },
+): Promise<ContentRow[]> {
   const { results } = await db.prepare(
-    `SELECT * FROM contents WHERE state = 'committed' AND (?1 IS NULL OR id > ?1) ORDER BY id LIMIT ?2`,
-  ).bind(after, limit).all<ContentRow>();
+    `SELECT * FROM contents WHERE state = 'committed' AND (?1 IS NULL OR id > ?1)
+       AND (?3 = 1 OR provider_id = ?4 OR (visibility = 'public' AND (publish_at IS NULL OR publish_at <= ?5)
+            AND (expire_at IS NULL OR expire_at > ?5)))
+     ORDER BY id LIMIT ?2`,
+  ).bind(after, limit, viewer.admin ? 1 : 0, viewer.providerId, viewer.now).all<ContentRow>();
   return results;
 }
 

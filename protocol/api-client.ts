@@ -2,8 +2,9 @@
 // the same schemas the edge uses; error envelopes come back as BunsanError.
 import type { z } from 'zod';
 import {
-  CommitResponse, ConfirmResponse, ContentInfo, ContentList, CreateProviderResponse, GatewayResult, KeysResponse,
-  NodeList, RegisterChunksResponse, RemoveResponse, UploadSession, type OpenUploadRequest, type RegisterChunksRequest,
+  ChunkReportList, ChunkReportResponse, CommitResponse, ConfirmResponse, ContentInfo, ContentList, CreateProviderResponse, GatewayResult, GrantResponse, KeysResponse,
+  NodeList, RegisterChunksResponse, RemoveResponse, RevokeGrantResponse, UploadSession, type OpenUploadRequest,
+  type ChunkReportRequest, type RegisterChunksRequest,
 } from './api.ts';
 import { BunsanError, fromEnvelope } from './errors.ts';
 import { Manifest } from './manifest.ts';
@@ -28,7 +29,8 @@ export function createApiClient(opts: ApiClientOptions) {
         body: body === undefined ? undefined : body instanceof Uint8Array || body instanceof ReadableStream ? (body as BodyInit) : JSON.stringify(body),
       });
     } catch (err) {
-      throw new BunsanError('node_unreachable', `portal ${opts.portal} is unreachable: ${(err as Error).message}`);
+      const cause = (err as { cause?: { message?: string } }).cause?.message;
+      throw new BunsanError('node_unreachable', `portal ${opts.portal} is unreachable: ${(err as Error).message}${cause ? ` (${cause})` : ''}`);
     }
     const json = await res.json().catch(() => null);
     if (!res.ok) throw fromEnvelope(res.status, json);
@@ -44,8 +46,17 @@ export function createApiClient(opts: ApiClientOptions) {
     nodes: () => call('GET', '/nodes', NodeList),
     list: (cursor?: string) => call('GET', `/contents${cursor ? `?cursor=${id(cursor)}` : ''}`, ContentList),
     info: (cid: string) => call('GET', `/contents/${id(cid)}`, ContentInfo),
-    manifest: (cid: string) => call('GET', `/contents/${id(cid)}/manifest`, Manifest),
+    /** A grant (for a private content) goes in place of the API token: it is the viewer's credential. */
+    manifest: (cid: string, grant?: string) =>
+      call('GET', `/contents/${id(cid)}/manifest`, Manifest, undefined, grant ? { headers: { authorization: `Bearer ${grant}` } } : {}),
+    grant: (cid: string, ttlSeconds: number, label?: string) =>
+      call('POST', `/contents/${id(cid)}/grants`, GrantResponse, label === undefined ? { ttlSeconds } : { ttlSeconds, label }),
+    revokeGrant: (cid: string, grantId: string) => call('DELETE', `/contents/${id(cid)}/grants/${id(grantId)}`, RevokeGrantResponse),
     remove: (cid: string) => call('DELETE', `/contents/${id(cid)}`, RemoveResponse),
+    /** Tells the portal a node served a chunk that fails verification (no credential needed). */
+    report: (cid: string, r: ChunkReportRequest) => call('POST', `/contents/${id(cid)}/reports`, ChunkReportResponse, r),
+    /** The reports logged for a content (operator only). */
+    reports: (cid: string) => call('GET', `/contents/${id(cid)}/reports`, ChunkReportList),
     openUpload: (req: OpenUploadRequest) => call('POST', '/uploads', UploadSession, req),
     session: (cid: string) => call('GET', `/uploads/${id(cid)}`, UploadSession),
     register: (cid: string, req: RegisterChunksRequest) => call('POST', `/uploads/${id(cid)}/chunks`, RegisterChunksResponse, req),

@@ -2,7 +2,7 @@
 // PWA. Every body is parsed at the boundary with these schemas; nothing trusts a raw object.
 import { z } from 'zod';
 import { ChunkHash, ContentId, NodeId } from './ids.ts';
-import { NodeInfo } from './manifest.ts';
+import { NodeInfo, NodeUrl } from './manifest.ts';
 import { Chunking, DEFAULT_CHUNK, MAX_CHUNK, MIN_CHUNK } from './split.ts';
 
 export const MAX_FILE_BYTES = 2 ** 45; // 32 TiB: comfortably within exact JS integers
@@ -10,6 +10,13 @@ export const MAX_REPLICAS = 8;
 export const MAX_BATCH = 256;
 
 const len = z.number().int().min(MIN_CHUNK).max(MAX_CHUNK);
+export const Visibility = z.enum(['public', 'private']);
+export type Visibility = z.infer<typeof Visibility>;
+export const Placement = z.enum(['rendezvous', 'random']);
+export type Placement = z.infer<typeof Placement>;
+/** A node's security grade: 0 (anything) to 9 (the operator's most trusted nodes). */
+export const Grade = z.number().int().min(0).max(9);
+const EpochMs = z.number().int().nonnegative().max(8.64e15);
 
 export const OpenUploadRequest = z.object({
   name: z.string().min(1).max(255).refine((s) => !/[\u0000-\u001f/\\]/.test(s), 'name must be a plain file name'),
@@ -20,8 +27,19 @@ export const OpenUploadRequest = z.object({
     z.object({ mode: z.literal('regular'), size: len.default(DEFAULT_CHUNK) }),
     z.object({ mode: z.literal('irregular'), min: len, max: len }).refine((c) => c.min < c.max, 'min must be below max'),
   ]).default({ mode: 'regular', size: DEFAULT_CHUNK }),
-}).strict();
+  /** private: the manifest (and so the key) is released only to the owner, the operator, or a grant holder */
+  visibility: Visibility.default('public'),
+  /** time window (ms since the epoch) signed into the upload stamp: no keys before or after it */
+  publishAt: EpochMs.optional(),
+  expireAt: EpochMs.optional(),
+  /** chunks go only to nodes whose security grade is at least this */
+  minGrade: Grade.default(0),
+  placement: Placement.default('rendezvous'),
+}).strict().refine((r) => r.publishAt === undefined || r.expireAt === undefined || r.publishAt < r.expireAt, {
+  message: 'publishAt must be before expireAt', path: ['expireAt'],
+});
 export type OpenUploadRequest = z.input<typeof OpenUploadRequest>;
+export type OpenUploadParsed = z.output<typeof OpenUploadRequest>;
 
 export const UploadState = z.enum(['uploading', 'committed', 'deleting']);
 
@@ -40,6 +58,13 @@ export const UploadSession = z.object({
   secret: z.string(),
   /** indices of chunks whose every required replica is confirmed */
   stored: z.array(z.number().int().nonnegative()),
+  // Optional so that answers of older portals still parse: absent means public, no window,
+  // grade 0, rendezvous placement.
+  visibility: Visibility.optional(),
+  publishAt: EpochMs.optional(),
+  expireAt: EpochMs.optional(),
+  minGrade: Grade.optional(),
+  placement: Placement.optional(),
 });
 export type UploadSession = z.infer<typeof UploadSession>;
 
@@ -80,6 +105,8 @@ export type CommitResponse = z.infer<typeof CommitResponse>;
 export const ContentSummary = z.object({
   id: ContentId, name: z.string(), type: z.string(), size: z.number().int(), version: z.number().int(),
   chunkCount: z.number().int(), replicas: z.number().int(), committedAt: z.number().int(),
+  /** absent means public */
+  visibility: Visibility.optional(),
 });
 export type ContentSummary = z.infer<typeof ContentSummary>;
 export const ContentList = z.object({ contents: z.array(ContentSummary), cursor: z.string().nullable() });
@@ -99,9 +126,9 @@ export type ContentInfo = z.infer<typeof ContentInfo>;
 
 export const RegisterNodeRequest = z.object({
   id: NodeId,
-  url: z.string().url().max(512),
+  url: NodeUrl,
   region: z.string().max(64).default(''),
-  grade: z.number().int().min(0).max(9).default(1),
+  grade: Grade.default(1),
   weight: z.number().positive().max(1000).default(1),
   state: z.enum(['active', 'draining', 'retired']).default('active'),
 }).strict();
@@ -120,3 +147,35 @@ export const NodeCheckResponse = z.object({
   chunks: z.array(z.object({ hash: ChunkHash, size: z.number().int(), content: ContentId, stamp: ChunkHash })),
 });
 export const NodeDeleteResponse = z.object({ deleted: z.array(ChunkHash) });
+
+/** Grants: a signed, expiring, revocable permission to fetch one private content's manifest. */
+export const CreateGrantRequest = z.object({
+  ttlSeconds: z.number().int().min(1).max(366 * 24 * 3600),
+  label: z.string().max(64).regex(/^[\x20-\x7e]*$/).optional(),
+}).strict();
+export const GrantId = z.string().regex(/^[0-9a-f]{32}$/, 'grant id is 32 hex digits');
+export const GrantResponse = z.object({ id: GrantId, grant: z.string(), expiresAt: z.number().int() });
+export type GrantResponse = z.infer<typeof GrantResponse>;
+export const RevokeGrantResponse = z.object({ id: GrantId, revokedAt: z.number().int() });
+export type RevokeGrantResponse = z.infer<typeof RevokeGrantResponse>;
+
+/**
+ * A client's report of a chunk a node served wrong (POST /contents/:id/reports). Anyone holding
+ * the manifest may send one, with no credential, so the body is strict and small; the portal
+ * checks it names a replica it knows and logs a `chunk-report` event the manager can act on.
+ */
+export const MAX_REPORT_BYTES = 1024;
+export const ReportCode = z.enum(['integrity_failed', 'stamp_mismatch']);
+export const ChunkReportRequest = z.object({
+  index: z.number().int().nonnegative().max(1 << 20),
+  hash: ChunkHash,
+  node: NodeId,
+  code: ReportCode,
+}).strict();
+export type ChunkReportRequest = z.infer<typeof ChunkReportRequest>;
+/** `recorded` is false when the same report arrived within the last minute (logged once). */
+export const ChunkReportResponse = z.object({ recorded: z.boolean() });
+export const ChunkReportList = z.object({
+  reports: z.array(ChunkReportRequest.extend({ at: z.number().int() })),
+});
+export type ChunkReportList = z.infer<typeof ChunkReportList>;

@@ -5,6 +5,7 @@ export * from './hash.ts';
 export * from './ids.ts';
 export * from './signing.ts';
 export * from './tokens.ts';
+export * from './grants.ts';
 export * from './stamps.ts';
 export * from './chunk-crypto.ts';
 export * from './split.ts';

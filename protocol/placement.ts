@@ -32,3 +32,28 @@ export function placeKey(key: string, nodes: PlacementNode[], replicas: number):
     .slice(0, replicas)
     .map((x) => x.id);
 }
+
+/**
+ * Randomised placement (source document [0047]: destinations chosen "at random"): `replicas`
+ * distinct nodes drawn uniformly by a CSPRNG among those with positive weight. `keep` are nodes
+ * the chunk already has; they stay, and only the shortfall is drawn. `random(n)` returns a
+ * uniform integer in [0, n).
+ */
+export function placeRandom(nodes: PlacementNode[], replicas: number, random: (n: number) => number, keep: string[] = []): string[] {
+  const eligible = nodes.filter((n) => n.weight > 0).map((n) => n.id);
+  const chosen = keep.filter((id) => eligible.includes(id)).slice(0, replicas);
+  const pool = eligible.filter((id) => !chosen.includes(id));
+  while (chosen.length < replicas && pool.length > 0) chosen.push(pool.splice(random(pool.length), 1)[0]);
+  return chosen;
+}
+
+/** A uniform integer in [0, n) from 32-bit CSPRNG draws, by rejection (no modulo bias). */
+export function uniformInt(getRandomValues: (a: Uint32Array) => Uint32Array, n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > 2 ** 32) throw new RangeError('n must be an integer in 1..2^32');
+  const limit = 2 ** 32 - (2 ** 32 % n);
+  const buf = new Uint32Array(1);
+  for (;;) {
+    const x = getRandomValues(buf)[0];
+    if (x < limit) return x % n;
+  }
+}

@@ -21,11 +21,12 @@ try {
   const demo = await ensureDemo(stack, creds);
   const lines = [
     `bunsan is running (${Date.now() - started} ms), state in ${stack.home}`,
-    `  portal   ${stack.portalUrl}`,
+    `  portal   ${stack.portalUrl}   (open it in a browser: the library, the player, uploads)`,
     ...stack.nodes.map((n) => `  node ${n.id.padEnd(3)} ${n.url}${n.publicUrl !== n.url ? `  (advertised as ${n.publicUrl})` : ''}`),
-    `  demo     ${demo}  (bunsan-demo.txt)`,
+    `  demo     ${demo.video}  (bunsan-demo.webm: play it at ${stack.portalUrl}/#/play/${demo.video})`,
+    `  demo     ${demo.text}  (bunsan-demo.txt, also at ${stack.portalUrl}/c/${demo.text})`,
     '',
-    `try:  npx bunsan ls        npx bunsan get ${demo} -o demo.txt        npx bunsan upload FILE`,
+    `try:  npx bunsan ls        npx bunsan get ${demo.text} -o demo.txt        npx bunsan upload FILE`,
     'Ctrl-C stops everything.',
   ];
   console.log(lines.join('\n'));

@@ -43,7 +43,34 @@ export function uploadRequest(c: CommandContext, path: string, size: number): Op
     chunking: c.flags.irregular
       ? { mode: 'irregular', min: Math.max(MIN_CHUNK, Math.floor(chunk / 2)), max: Math.min(MAX_CHUNK, Math.floor(chunk * 1.5)) }
       : { mode: 'regular', size: chunk },
+    ...securityOptions(c),
   };
+}
+
+/** An ISO date or milliseconds since the epoch. */
+function timeFlag(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const s = String(v);
+  const ms = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new BunsanError('bad_request', `--${name} must be an ISO date or ms since the epoch`);
+  return ms;
+}
+
+function securityOptions(c: CommandContext): Partial<OpenUploadRequest> {
+  const placement = c.flags.placement as string | undefined;
+  if (placement !== undefined && placement !== 'rendezvous' && placement !== 'random') {
+    throw new BunsanError('bad_request', '--placement must be rendezvous or random');
+  }
+  const out: Partial<OpenUploadRequest> = {};
+  if (c.flags.private) out.visibility = 'private';
+  const publishAt = timeFlag(c.flags['publish-at'], 'publish-at');
+  const expireAt = timeFlag(c.flags['expire-at'], 'expire-at');
+  const minGrade = intFlag(c.flags['min-grade'], 'min-grade', 0, 9);
+  if (publishAt !== undefined) out.publishAt = publishAt;
+  if (expireAt !== undefined) out.expireAt = expireAt;
+  if (minGrade !== undefined) out.minGrade = minGrade;
+  if (placement) out.placement = placement;
+  return out;
 }
 
 async function openOrResume(api: ApiClient, home: string, key: string, req: OpenUploadRequest): Promise<UploadSession> {

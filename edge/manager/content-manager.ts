@@ -1,36 +1,70 @@
 // One Durable Object per content: the source document's management server for that content.
 // It opens uploads (secret, stamp, chunk plan), places each chunk on nodes by rendezvous
-// hashing, confirms replicas with the nodes themselves, commits, hands out manifests, and
-// deletes every replica before the catalog entry goes.
+// hashing (or at random), confirms replicas with the nodes themselves, commits, hands out
+// manifests to allowed callers, issues and revokes grants, and deletes every replica before the
+// catalog entry goes, on request or when retention ends.
 import { DurableObject } from 'cloudflare:workers';
-import type { CommitResponse, ConfirmResponse, ContentInfo, RegisterChunksRequest, RegisterChunksResponse, UploadSession } from '../../protocol/api.ts';
+import type {
+  CommitResponse, ConfirmResponse, ContentInfo, GrantResponse, RegisterChunksRequest, RegisterChunksResponse,
+  RevokeGrantResponse, UploadSession,
+} from '../../protocol/api.ts';
 import type { Manifest } from '../../protocol/manifest.ts';
 import type { PortalEnv } from '../env.ts';
 import { toRpc, type RpcResult } from '../http.ts';
 import { signingKey } from '../keys.ts';
-import { ManagerStore } from './store.ts';
-import { openUpload, type OpenInput } from './open.ts';
-import { registerChunks, confirmChunks } from './placement-flow.ts';
-import type { Caller } from './deps.ts';
+import { logEvent } from '../registry.ts';
+import type { ViewerAccess } from './access.ts';
 import { commitUpload } from './commit.ts';
-import { buildManifest, buildInfo, sessionOf } from './views.ts';
+import type { Caller } from './deps.ts';
+import { GrantStore } from './grant-store.ts';
+import { createGrant, revokeGrant } from './grants.ts';
+import { openUpload, type OpenInput } from './open.ts';
+import { confirmChunks, registerChunks } from './placement-flow.ts';
 import { removeContent } from './remove.ts';
+import { dueDuty, nextAlarmAt } from './schedule.ts';
+import { ManagerStore } from './store.ts';
+import { buildInfo, buildManifest, sessionOf } from './views.ts';
 import { BunsanError } from '../../protocol/errors.ts';
+
+type Removal = { state: 'deleted' | 'deleting'; pendingNodes: string[] };
 
 export class ContentManager extends DurableObject<PortalEnv> {
   private readonly store: ManagerStore;
+  private readonly grants: GrantStore;
 
   constructor(ctx: DurableObjectState, env: PortalEnv) {
     super(ctx, env);
     this.store = new ManagerStore(ctx.storage.sql);
+    this.grants = new GrantStore(ctx.storage.sql);
   }
 
   private async deps() {
     return { env: this.env, store: this.store, key: await signingKey(this.env.SIGNING_KEY), now: () => Date.now(), fetch: (u: RequestInfo | URL, i?: RequestInit) => fetch(u, i) };
   }
 
+  /** One alarm serves both the delete retry and the retention end: set it to whichever is due first. */
+  private async reschedule(): Promise<void> {
+    const at = nextAlarmAt(this.store.record(), Date.now());
+    if (at === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(at);
+  }
+
+  private async finishRemoval(r: Removal): Promise<Removal> {
+    if (r.state === 'deleted') {
+      await this.ctx.storage.deleteAlarm();
+      await this.ctx.storage.deleteAll();
+    } else {
+      await this.reschedule();
+    }
+    return r;
+  }
+
   open(input: OpenInput): Promise<RpcResult<UploadSession>> {
-    return toRpc(async () => openUpload(await this.deps(), input));
+    return toRpc(async () => {
+      const session = await openUpload(await this.deps(), input);
+      await this.reschedule();
+      return session;
+    });
   }
 
   session(caller: Caller): Promise<RpcResult<UploadSession>> {
@@ -49,32 +83,40 @@ export class ContentManager extends DurableObject<PortalEnv> {
     return toRpc(async () => commitUpload(await this.deps(), caller));
   }
 
-  manifest(): Promise<RpcResult<Manifest>> {
-    return toRpc(async () => buildManifest(await this.deps()));
+  manifest(access: ViewerAccess = {}): Promise<RpcResult<Manifest>> {
+    return toRpc(async () => buildManifest(await this.deps(), this.grants, access));
   }
 
-  info(): Promise<RpcResult<ContentInfo>> {
-    return toRpc(async () => buildInfo(await this.deps()));
+  info(caller: Caller): Promise<RpcResult<ContentInfo>> {
+    return toRpc(async () => buildInfo(await this.deps(), caller));
   }
 
-  remove(caller: Caller): Promise<RpcResult<{ state: 'deleted' | 'deleting'; pendingNodes: string[] }>> {
-    return toRpc(async () => {
-      const r = await removeContent(await this.deps(), caller);
-      if (r.state === 'deleted') await this.ctx.storage.deleteAll();
-      else await this.ctx.storage.setAlarm(Date.now() + 30_000);
-      return r;
-    });
+  grant(caller: Caller, req: { ttlSeconds: number; label?: string }): Promise<RpcResult<GrantResponse>> {
+    return toRpc(async () => createGrant(await this.deps(), this.grants, caller, req));
   }
 
-  /** A delete that could not reach every node retries here until every replica is gone. */
+  revokeGrant(caller: Caller, id: string): Promise<RpcResult<RevokeGrantResponse>> {
+    return toRpc(async () => revokeGrant(await this.deps(), this.grants, caller, id));
+  }
+
+  remove(caller: Caller): Promise<RpcResult<Removal>> {
+    return toRpc(async () => this.finishRemoval(await removeContent(await this.deps(), caller)));
+  }
+
+  /** Retries a delete that could not reach every node, and deletes the content when retention ends. */
   async alarm(): Promise<void> {
     const record = this.store.record();
-    if (!record || record.state !== 'deleting') return;
-    const r = await removeContent(await this.deps(), { providerId: record.providerId, admin: true }).catch((e) => {
-      if (e instanceof BunsanError) return { state: 'deleting' as const, pendingNodes: [] };
+    const duty = dueDuty(record, Date.now());
+    if (!record || !duty) return this.reschedule();
+    const deps = await this.deps();
+    if (duty === 'expire') {
+      await logEvent(this.env.DB, { at: deps.now(), kind: 'content-expired', content: record.id, detail: { expireAt: record.expireAt } }).run();
+    }
+    // The same flow as `rm`, as the operator: every replica on every node, then the catalog entry.
+    const r = await removeContent(deps, { providerId: record.providerId, admin: true }).catch((e): Removal => {
+      if (e instanceof BunsanError) return { state: 'deleting', pendingNodes: [] };
       throw e;
     });
-    if (r.state === 'deleted') await this.ctx.storage.deleteAll();
-    else await this.ctx.storage.setAlarm(Date.now() + 60_000);
+    await this.finishRemoval(r);
   }
 }

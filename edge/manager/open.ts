@@ -1,12 +1,13 @@
 // Opening an upload: a fresh content secret (wrapped under the KEK at rest), the signed upload
-// stamp that salts every chunk key, and the chunk plan, all fixed before the first byte moves.
-import type { OpenUploadRequest, UploadSession } from '../../protocol/api.ts';
+// stamp that salts every chunk key (and carries the publish/expire window), the chunk plan and
+// the eligible nodes, all fixed before the first byte moves.
+import type { OpenUploadParsed, UploadSession } from '../../protocol/api.ts';
 import { toBase64Url, toHex } from '../../protocol/bytes.ts';
 import { SECRET_BYTES } from '../../protocol/chunk-crypto.ts';
 import { randomBytes } from '../../protocol/crypto-like.ts';
 import { BunsanError } from '../../protocol/errors.ts';
 import { planChunks, type Chunking } from '../../protocol/split.ts';
-import { signStamp, stampDigest } from '../../protocol/stamps.ts';
+import { signStamp, stampDigest, type UploadStamp } from '../../protocol/stamps.ts';
 import { wrapSecret } from '../keys.ts';
 import { logEvent } from '../registry.ts';
 import type { ManagerDeps } from './deps.ts';
@@ -16,24 +17,32 @@ import { sessionOf } from './views.ts';
 export interface OpenInput {
   id: string;
   providerId: string;
-  request: Required<Pick<OpenUploadRequest, 'name' | 'type' | 'size' | 'replicas'>> & { chunking: OpenUploadRequest['chunking'] };
-  nodes: NodeRef[];
+  request: OpenUploadParsed;
+  /** every active node; only those of grade >= request.minGrade are kept */
+  nodes: (NodeRef & { grade: number })[];
 }
 
 export async function openUpload(deps: ManagerDeps, input: OpenInput): Promise<UploadSession> {
   const { store, env } = deps;
   if (store.record()) throw new BunsanError('conflict', 'content already exists');
   const req = input.request;
-  if (input.nodes.length < req.replicas) {
-    throw new BunsanError('not_enough_nodes', `${req.replicas} replicas need ${req.replicas} active nodes; ${input.nodes.length} are active`);
-  }
-  const c = req.chunking ?? { mode: 'regular', size: 1 << 20 };
-  const chunking: Chunking = c.mode === 'regular'
-    ? { mode: 'regular', size: c.size ?? 1 << 20 }
-    : { mode: 'irregular', min: c.min, max: c.max, seed: toHex(randomBytes(crypto, 16)) };
   const now = deps.now();
+  if (req.expireAt !== undefined && req.expireAt <= now) throw new BunsanError('invalid_body', 'expireAt is in the past');
+  // Source document [0053]: nodes graded by security, a content placed only on its grade or better.
+  const nodes = input.nodes.filter((n) => n.grade >= req.minGrade && n.weight > 0);
+  if (nodes.length < req.replicas) {
+    throw new BunsanError('not_enough_nodes',
+      `${req.replicas} replicas need ${req.replicas} active nodes of grade ${req.minGrade} or better; ${nodes.length} qualify`);
+  }
+  const c = req.chunking;
+  const chunking: Chunking = c.mode === 'regular'
+    ? { mode: 'regular', size: c.size }
+    : { mode: 'irregular', min: c.min, max: c.max, seed: toHex(randomBytes(crypto, 16)) };
   const version = 1;
-  const stamp = await signStamp(crypto, deps.key, { t: 'upload-stamp', c: input.id, v: version, at: now, nonce: toHex(randomBytes(crypto, 16)) });
+  const payload: UploadStamp = { t: 'upload-stamp', c: input.id, v: version, at: now, nonce: toHex(randomBytes(crypto, 16)) };
+  if (req.publishAt !== undefined) payload.publishAt = req.publishAt;
+  if (req.expireAt !== undefined) payload.expireAt = req.expireAt;
+  const stamp = await signStamp(crypto, deps.key, payload);
   const secret = randomBytes(crypto, SECRET_BYTES);
   const spans = await planChunks(crypto, req.size, chunking);
   store.insertPlan(spans);
@@ -41,13 +50,19 @@ export async function openUpload(deps: ManagerDeps, input: OpenInput): Promise<U
     id: input.id, version, providerId: input.providerId, name: req.name, type: req.type, size: req.size,
     replicas: req.replicas, chunking, chunkCount: spans.length, state: 'uploading', stamp,
     stampDigest: await stampDigest(crypto, stamp),
-    wrappedSecret: toBase64Url(await wrapSecret(env.KEK, input.id, secret)), createdAt: now, nodes: input.nodes,
+    wrappedSecret: toBase64Url(await wrapSecret(env.KEK, input.id, secret)), createdAt: now,
+    nodes: nodes.map(({ id, url, weight, grade }) => ({ id, url, weight, grade })),
+    visibility: req.visibility, placement: req.placement, minGrade: req.minGrade,
+    ...(req.publishAt !== undefined ? { publishAt: req.publishAt } : {}),
+    ...(req.expireAt !== undefined ? { expireAt: req.expireAt } : {}),
   });
   await env.DB.batch([
-    env.DB.prepare(`INSERT INTO contents (id, provider_id, name, type, size, version, chunk_count, replicas, state, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'uploading', ?)`)
-      .bind(input.id, input.providerId, req.name, req.type, req.size, version, spans.length, req.replicas, now),
-    logEvent(env.DB, { at: now, kind: 'upload-open', content: input.id, bytes: req.size }),
+    env.DB.prepare(`INSERT INTO contents (id, provider_id, name, type, size, version, chunk_count, replicas, state, created_at,
+        visibility, min_grade, publish_at, expire_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'uploading', ?, ?, ?, ?, ?)`)
+      .bind(input.id, input.providerId, req.name, req.type, req.size, version, spans.length, req.replicas, now,
+        req.visibility, req.minGrade, req.publishAt ?? null, req.expireAt ?? null),
+    logEvent(env.DB, { at: now, kind: 'upload-open', content: input.id, bytes: req.size, detail: { visibility: req.visibility, minGrade: req.minGrade, placement: req.placement } }),
   ]);
   return sessionOf(deps, { providerId: input.providerId, admin: false });
 }

@@ -2,7 +2,7 @@
 import type { ConfirmResponse, RegisterChunksRequest, RegisterChunksResponse, UploadTarget } from '../../protocol/api.ts';
 import { SEAL_OVERHEAD } from '../../protocol/chunk-crypto.ts';
 import { BunsanError } from '../../protocol/errors.ts';
-import { placeKey } from '../../protocol/placement.ts';
+import { placeKey, placeRandom, uniformInt } from '../../protocol/placement.ts';
 import { expiresIn, issueToken, TOKEN_TTL } from '../../protocol/tokens.ts';
 import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
 import { checkOnNode } from './node-client.ts';
@@ -38,7 +38,7 @@ export async function registerChunks(deps: ManagerDeps, caller: Caller, body: Re
     }
     store.setChunkHash(c.index, c.hash, c.sealedLength);
     const have = new Map(store.replicas(c.hash).map((r) => [r.node_id, r.state]));
-    const wanted = placeKey(c.hash, record.nodes, record.replicas);
+    const wanted = chooseNodes(record, c.hash, [...have].filter(([, s]) => s !== 'deleting').map(([n]) => n));
     const targets: UploadTarget[] = [];
     for (const nodeId of wanted) {
       if (have.get(nodeId) === 'stored') continue;
@@ -52,6 +52,16 @@ export async function registerChunks(deps: ManagerDeps, caller: Caller, body: Re
     out.push({ index: c.index, hash: c.hash, targets });
   }
   return { chunks: out };
+}
+
+/**
+ * Where a chunk goes: weighted rendezvous hashing (stable: a retry lands on the same nodes), or a
+ * CSPRNG draw among the eligible nodes; a drawn placement is recorded per chunk like any other,
+ * and a retry keeps the nodes already drawn.
+ */
+function chooseNodes(record: ContentRecord, hash: string, current: string[]): string[] {
+  if (record.placement !== 'random') return placeKey(hash, record.nodes, record.replicas);
+  return placeRandom(record.nodes, record.replicas, (n) => uniformInt((a) => crypto.getRandomValues(a), n), current);
 }
 
 /** Asks each node which of the pending replicas it really holds, under this content and stamp. */

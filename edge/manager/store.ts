@@ -6,15 +6,21 @@ import type { Chunking } from '../../protocol/split.ts';
 export type ContentState = 'uploading' | 'committed' | 'deleting';
 export type ReplicaState = 'pending' | 'stored' | 'deleting';
 
-export interface NodeRef { id: string; url: string; weight: number }
+export interface NodeRef { id: string; url: string; weight: number; grade?: number }
 
 export interface ContentRecord {
   id: string; version: number; providerId: string; name: string; type: string; size: number;
   replicas: number; chunking: Chunking; chunkCount: number; state: ContentState;
   stamp: string; stampDigest: string; wrappedSecret: string; createdAt: number;
   committedAt?: number; commitStamp?: string;
-  /** nodes eligible when the upload opened: placement is computed over this set */
+  /** nodes eligible when the upload opened (active, grade >= minGrade): placement is computed over this set */
   nodes: NodeRef[];
+  /** absent on records made before these existed: public, rendezvous, grade 0, no window */
+  visibility?: 'public' | 'private';
+  placement?: 'rendezvous' | 'random';
+  minGrade?: number;
+  publishAt?: number;
+  expireAt?: number;
 }
 
 export type ChunkRow = { idx: number; off: number; len: number; sealed_len: number | null; hash: string | null };

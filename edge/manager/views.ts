@@ -8,7 +8,9 @@ import { MANIFEST_FORMAT, type Manifest } from '../../protocol/manifest.ts';
 import { expiresIn, issueToken, TOKEN_TTL } from '../../protocol/tokens.ts';
 import { unwrapSecret } from '../keys.ts';
 import { listNodes } from '../registry.ts';
+import { authorizeViewer, type ViewerAccess } from './access.ts';
 import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
+import type { GrantStore } from './grant-store.ts';
 
 export async function sessionOf(deps: ManagerDeps, caller: Caller): Promise<UploadSession> {
   const r = requireRecord(deps.store);
@@ -18,12 +20,16 @@ export async function sessionOf(deps: ManagerDeps, caller: Caller): Promise<Uplo
     id: r.id, version: r.version, state: r.state, name: r.name, type: r.type, size: r.size, replicas: r.replicas,
     chunking: r.chunking, chunkCount: r.chunkCount, stamp: r.stamp, stampDigest: r.stampDigest,
     secret: toBase64Url(secret), stored: deps.store.completeIndices(r.replicas),
+    visibility: r.visibility ?? 'public', placement: r.placement ?? 'rendezvous', minGrade: r.minGrade ?? 0,
+    ...(r.publishAt !== undefined ? { publishAt: r.publishAt } : {}),
+    ...(r.expireAt !== undefined ? { expireAt: r.expireAt } : {}),
   };
 }
 
-export async function buildManifest(deps: ManagerDeps): Promise<Manifest> {
+export async function buildManifest(deps: ManagerDeps, grants: GrantStore, access: ViewerAccess): Promise<Manifest> {
   const r = requireRecord(deps.store);
   if (r.state !== 'committed') throw new BunsanError(r.state === 'deleting' ? 'content_not_found' : 'not_committed', `content is ${r.state}`);
+  await authorizeViewer(deps, grants, r, access);
   const stored = new Map<string, string[]>();
   for (const rep of deps.store.replicas()) {
     if (rep.state === 'stored') stored.set(rep.hash, [...(stored.get(rep.hash) ?? []), rep.node_id]);
@@ -48,13 +54,14 @@ export async function buildManifest(deps: ManagerDeps): Promise<Manifest> {
   };
 }
 
-export async function buildInfo(deps: ManagerDeps): Promise<ContentInfo> {
+export async function buildInfo(deps: ManagerDeps, caller: Caller): Promise<ContentInfo> {
   const r = requireRecord(deps.store);
+  requireOwner(r, caller);
   const reps = new Map<string, { node: string; state: 'pending' | 'stored' | 'deleting' }[]>();
   for (const rep of deps.store.replicas()) reps.set(rep.hash, [...(reps.get(rep.hash) ?? []), { node: rep.node_id, state: rep.state }]);
   return {
     id: r.id, name: r.name, type: r.type, size: r.size, version: r.version, chunkCount: r.chunkCount,
-    replicas: r.replicas, committedAt: r.committedAt ?? 0, state: r.state,
+    replicas: r.replicas, committedAt: r.committedAt ?? 0, state: r.state, visibility: r.visibility ?? 'public',
     chunks: deps.store.chunks().map((c) => ({
       index: c.idx, offset: c.off, length: c.len, sealedLength: c.sealed_len ?? 0, hash: c.hash ?? '0'.repeat(64),
       replicas: c.hash ? reps.get(c.hash) ?? [] : [],

@@ -4,16 +4,24 @@ import { Hono } from 'hono';
 import type { PortalEnv } from '../env.ts';
 import { notFound, onError } from '../http.ts';
 import type { PortalVars } from './auth.ts';
+import { drainBody } from './drain-body.ts';
+import { rateLimit } from './rate-limit.ts';
 import { admin } from './routes-admin.ts';
 import { contents } from './routes-contents.ts';
+import { reports } from './routes-reports.ts';
 import { uploads } from './routes-uploads.ts';
+import { securityHeaders } from './security-headers.ts';
 
 export { ContentManager } from '../manager/content-manager.ts';
 
 const app = new Hono<{ Bindings: PortalEnv; Variables: PortalVars }>();
 app.onError(onError);
 app.notFound(notFound);
+app.use('*', securityHeaders);
+app.use('/api/*', drainBody);
+app.use('/api/*', rateLimit);
 app.route('/api/v1/uploads', uploads);
+app.route('/api/v1/contents', reports);
 app.route('/api/v1/contents', contents);
 app.route('/api/v1', admin);
 app.get('/', (c) => c.text('bunsan portal: see /api/v1/contents\n'));

@@ -15,7 +15,8 @@ uploads.use('*', requireProvider);
 
 uploads.post('/', async (c) => {
   const request = await jsonBody(c.req.raw, OpenUploadRequest);
-  const nodes = (await listNodes(c.env.DB, true)).map((n) => ({ id: n.id, url: n.url, weight: n.weight }));
+  // Every active node with its grade; the manager keeps those the content's minGrade allows.
+  const nodes = (await listNodes(c.env.DB, true)).map((n) => ({ id: n.id, url: n.url, weight: n.weight, grade: n.grade }));
   const id = newContentId(crypto);
   const session = fromRpc(await managerStub(c.env, id).open({ id, providerId: c.get('caller').providerId, request, nodes }));
   return c.json(session, 201);

@@ -10,9 +10,11 @@ import type { Manifest } from '../manifest.ts';
 import { spanAt } from '../split.ts';
 import { verifyStamps } from '../stamps.ts';
 import { chooseNode, type ChooseNode } from './choose-node.ts';
-import { safeSink, type EngineEvent } from './events.ts';
+import { deviceBudget, type DeviceHint } from './estimate.ts';
+import { safeSink, type ChunkReport, type EngineEvent } from './events.ts';
 import type { FetchLike } from './fetch-chunk.ts';
 import type { NodeStatsTable } from './node-stats.ts';
+import { PROBE_DEFAULTS, probeNodes, type ProbeOptions } from './probe.ts';
 import { defaultRetryPolicy, type RetryPolicy } from './retry-policy.ts';
 import { Scheduler, type Sleep } from './scheduler.ts';
 
@@ -25,29 +27,41 @@ export interface EngineOptions {
   fetch: FetchLike;
   /** ms clock */
   now: () => number;
-  /** waits used for back-off; defaults to setTimeout. Tests pass a fake one with a fake clock. */
+  /** waits used for back-off, deadlines and stalls; defaults to setTimeout. Tests pass a fake one with a fake clock. */
   sleep?: Sleep;
-  /** total requests in flight (default 8) */
+  /** total requests in flight; when absent it follows the measured links (within the device budget) */
   concurrency?: number;
-  /** requests in flight per node (default 4) */
+  /** requests in flight per node; when absent each node gets what its bandwidth-delay product needs */
   perNode?: number;
-  /** chunks fetched or buffered ahead of the consumer (default 16): bounds memory to window × chunk */
+  /** chunks fetched or buffered ahead of the consumer; when absent about a second of throughput, 16 at least, within the device budget */
   window?: number;
+  /** what the device can afford: fewer requests and a smaller window on a weak phone */
+  device?: DeviceHint;
   /** plaintext byte range, inclusive end */
   range?: { start: number; end: number };
   signal?: AbortSignal;
-  /** node ids the user excluded */
+  /** node ids the user excluded: never asked */
   exclude?: string[];
+  /** node ids the user prefers: chosen unless another is expected to be more than twice as fast */
+  prefer?: string[];
+  /** the client's region, matched against the manifest's node directory for nodes never measured */
+  region?: string;
+  /** [0, 1) source for the tie-break between equal nodes (default Math.random) */
+  random?: () => number;
+  /** a timed test download from nodes with no recent history before choosing (default off) */
+  probe?: boolean | ProbeOptions;
+  /** ask a second replica for late chunks (default true; with device.saveData only the chunk the reader waits for) */
+  hedging?: boolean;
   onEvent?: (e: EngineEvent) => void;
-  /** back-off and retries; defaults from defaultRetryPolicy() */
+  /** a node served a chunk that fails verification: the adapter tells the portal */
+  onReport?: (r: ChunkReport) => unknown;
+  /** back-off, retries, stall and hedge timings; defaults from defaultRetryPolicy() */
   retry?: Partial<RetryPolicy>;
-  /** replica choice; issue #4 replaces it with hedging and richer ranking */
+  /** replica choice (default chooseNode: earliest expected finish) */
   choose?: ChooseNode;
-  /** node history to share across downloads (the service worker keeps one) */
+  /** node history to share across downloads (the service worker keeps one, the CLI persists one) */
   stats?: NodeStatsTable;
 }
-
-export const ENGINE_DEFAULTS = { concurrency: 8, perNode: 4, window: 16 } as const;
 
 export const defaultSleep: Sleep = (ms, signal) => new Promise<void>((resolve) => {
   if (signal?.aborted) return resolve();
@@ -65,6 +79,9 @@ export async function* downloadContent(opts: EngineOptions): AsyncGenerator<Uint
   const emit = safeSink(opts.onEvent);
   const started = opts.now();
   signal?.throwIfAborted();
+  const limits = {
+    concurrency: positive(opts.concurrency, 'concurrency'), perNode: positive(opts.perNode, 'perNode'), window: positive(opts.window, 'window'),
+  };
 
   const verified = await verifyStamps(crypto, opts.publicKey, m.stamps, {
     contentId: m.id, version: m.version, hashes: m.chunks.map((c) => c.hash), size: m.size,
@@ -74,34 +91,47 @@ export async function* downloadContent(opts: EngineOptions): AsyncGenerator<Uint
   signal?.throwIfAborted();
 
   const range = checkRange(opts.range, m.size);
+  const totals = { fetchedBytes: 0, hedges: 0, hedgedBytes: 0, failures: 0, reports: 0 };
   if (!range) {
     emit({ type: 'start', first: 0, last: -1, bytes: 0 });
-    emit({ type: 'done', bytes: 0, ms: opts.now() - started });
+    emit({ type: 'done', bytes: 0, ms: opts.now() - started, ...totals });
     return;
   }
   const first = spanAt(m.chunks, range.start);
   const last = spanAt(m.chunks, range.end);
   const excluded = new Set(opts.exclude ?? []);
-  const nodes = new Map(m.nodes.filter((n) => !excluded.has(n.id)).map((n) => [n.id, n.url]));
+  const usable = m.nodes.filter((n) => !excluded.has(n.id));
+  const nodes = new Map(usable.map((n) => [n.id, n.url]));
+  const stats = opts.stats ?? new Map();
+  const policy = { ...defaultRetryPolicy(), ...opts.retry };
+  const sleep = opts.sleep ?? defaultSleep;
 
   const sched = new Scheduler({
     chunks: m.chunks, first, last, nodes,
+    hints: new Map(usable.map((n) => [n.id, { region: n.region, grade: n.grade }])),
     source: { crypto, fetch: opts.fetch, key, keyCtx, token: m.tokens.get },
-    now: opts.now,
-    sleep: opts.sleep ?? defaultSleep,
-    concurrency: positive(opts.concurrency, ENGINE_DEFAULTS.concurrency, 'concurrency'),
-    perNode: positive(opts.perNode, ENGINE_DEFAULTS.perNode, 'perNode'),
-    window: positive(opts.window, ENGINE_DEFAULTS.window, 'window'),
-    policy: { ...defaultRetryPolicy(), ...opts.retry },
+    now: opts.now, sleep, ...limits,
+    budget: deviceBudget(opts.device),
+    policy,
+    hedging: opts.hedging === false ? 'off' : opts.device?.saveData ? 'head' : 'all',
     choose: opts.choose ?? chooseNode,
-    stats: opts.stats ?? new Map(),
-    emit,
+    stats, emit,
+    prefer: new Set(opts.prefer ?? []),
+    region: opts.region,
+    random: opts.random ?? Math.random,
+    report: opts.onReport && ((r) => report(opts.onReport!, r)),
   });
   const onAbort = () => sched.close(signal!.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
-  emit({ type: 'start', first, last, bytes: range.end - range.start + 1 });
   let sent = 0;
   try {
+    if (opts.probe) {
+      const o = opts.probe === true ? {} : opts.probe;
+      const probing = probeNodes({ nodes, stats, fetch: opts.fetch, now: opts.now, signal: sched.signal, policy, emit }, o);
+      const wait = o.waitMs ?? PROBE_DEFAULTS.waitMs;
+      if (wait > 0) await Promise.race([probing, sleep(wait, sched.signal)]);
+    }
+    emit({ type: 'start', first, last, bytes: range.end - range.start + 1 });
     for (let i = first; i <= last; i++) {
       const plain = await sched.take(i);
       const c = m.chunks[i];
@@ -111,7 +141,7 @@ export async function* downloadContent(opts: EngineOptions): AsyncGenerator<Uint
       sent += out.length;
       yield out;
     }
-    emit({ type: 'done', bytes: sent, ms: opts.now() - started });
+    emit({ type: 'done', bytes: sent, ms: opts.now() - started, ...sched.totals });
   } finally {
     // Normal end, a thrown error or the consumer's return(): nothing may stay in flight.
     signal?.removeEventListener('abort', onAbort);
@@ -129,8 +159,18 @@ function checkRange(range: EngineOptions['range'], size: number): { start: numbe
   return range;
 }
 
-function positive(v: number | undefined, dflt: number, name: string): number {
-  if (v === undefined) return dflt;
+/** The adapter's reporting must neither slow the download nor break it. */
+function report(onReport: (r: ChunkReport) => unknown, r: ChunkReport): void {
+  try {
+    const p = onReport(r) as Promise<unknown> | undefined;
+    if (p && typeof p.then === 'function') p.then(undefined, () => {});
+  } catch {
+    // a report is a courtesy to the operator
+  }
+}
+
+function positive(v: number | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
   if (!Number.isSafeInteger(v) || v < 1) throw new BunsanError('bad_request', `${name} must be a positive integer`);
   return v;
 }

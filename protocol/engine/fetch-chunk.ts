@@ -20,6 +20,12 @@ export interface ChunkSource {
   token: string;
 }
 
+/** Told as a response comes in: the scheduler measures speed and spots stalls from it. */
+export interface ChunkProgress {
+  headers(): void;
+  bytes(n: number): void;
+}
+
 export interface FetchedChunk {
   plain: Uint8Array;
   /** ciphertext bytes received */
@@ -27,7 +33,7 @@ export interface FetchedChunk {
 }
 
 export async function fetchChunk(
-  src: ChunkSource, chunk: ManifestChunk, nodeUrl: string, signal: AbortSignal,
+  src: ChunkSource, chunk: ManifestChunk, nodeUrl: string, signal: AbortSignal, progress?: ChunkProgress,
 ): Promise<FetchedChunk> {
   let res: Response;
   try {
@@ -39,6 +45,7 @@ export async function fetchChunk(
     if (signal.aborted) throw err;
     throw new BunsanError('node_unreachable', `request failed: ${(err as Error)?.message ?? String(err)}`);
   }
+  progress?.headers();
   if (res.status !== 200) {
     await discard(res);
     throw new BunsanError(statusCode(res.status), `node answered HTTP ${res.status}`);
@@ -47,7 +54,7 @@ export async function fetchChunk(
     await discard(res);
     throw new BunsanError('stamp_mismatch', `chunk ${chunk.index} is stored under another upload stamp`);
   }
-  const sealed = await readAtMost(res, chunk.sealedLength, chunk.index);
+  const sealed = await readAtMost(res, chunk.sealedLength, chunk.index, progress);
   if (sealed.length !== chunk.sealedLength || (await sha256Hex(src.crypto, sealed)) !== chunk.hash) {
     throw new BunsanError('integrity_failed', `chunk ${chunk.index} does not hash to its address`);
   }
@@ -74,7 +81,7 @@ async function discard(res: Response): Promise<void> {
 }
 
 /** Reads the body but stops a node that sends more than the chunk can be (memory bound). */
-async function readAtMost(res: Response, max: number, index: number): Promise<Uint8Array> {
+async function readAtMost(res: Response, max: number, index: number, progress?: ChunkProgress): Promise<Uint8Array> {
   if (!res.body) return new Uint8Array(0);
   const reader = res.body.getReader();
   const parts: Uint8Array[] = [];
@@ -83,6 +90,7 @@ async function readAtMost(res: Response, max: number, index: number): Promise<Ui
     const { done, value } = await reader.read();
     if (done) break;
     total += value.length;
+    progress?.bytes(value.length);
     if (total > max) {
       await reader.cancel().catch(() => {});
       throw new BunsanError('integrity_failed', `chunk ${index} is longer than the manifest says`);

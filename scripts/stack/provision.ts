@@ -1,11 +1,12 @@
 // First-start provisioning of the local stack: a provider account whose API token the CLI finds
 // in credentials.json, and a demo item so there is something to fetch right away.
 import { webcrypto } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApiClient } from '../../protocol/api-client.ts';
 import type { CryptoLike } from '../../protocol/crypto-like.ts';
 import { uploadDirect } from '../../protocol/upload/direct.ts';
+import { repoRoot } from './build.ts';
 import type { Stack } from './stack.ts';
 
 export async function ensureCredentials(stack: Stack): Promise<{ portal: string; token: string }> {
@@ -36,23 +37,34 @@ function demoText(nodes: number): Uint8Array {
   return new TextEncoder().encode(lines.join(''));
 }
 
-export async function ensureDemo(stack: Stack, creds: { portal: string; token: string }): Promise<string> {
+export interface Demo { video: string; text: string }
+
+/**
+ * The demo items: a 20 s WebM (VP9/Opus, generated with ffmpeg's test sources and shipped in
+ * the repository) that plays in the browser app, and a text file for the CLI. Both are cut
+ * into 64-256 KiB chunks so even small items spread over every node.
+ */
+export async function ensureDemo(stack: Stack, creds: { portal: string; token: string }): Promise<Demo> {
   const api = createApiClient({ portal: creds.portal, token: creds.token, fetch: (u, i) => fetch(u, i) });
   const marker = join(stack.home, 'demo.json');
   if (existsSync(marker)) {
-    const { id } = JSON.parse(readFileSync(marker, 'utf8')) as { id: string };
-    const listed = await api.manifest(id).then(() => true, () => false);
-    if (listed) return id;
+    const saved = JSON.parse(readFileSync(marker, 'utf8')) as Partial<Demo>;
+    const present = async (id?: string) => !!id && (await api.manifest(id).then(() => true, () => false));
+    if ((await present(saved.video)) && (await present(saved.text))) return saved as Demo;
   }
-  const bytes = demoText(stack.nodes.length);
-  mkdirSync(join(stack.home, 'demo'), { recursive: true });
-  writeFileSync(join(stack.home, 'demo', 'bunsan-demo.txt'), bytes);
-  const session = await api.openUpload({ name: 'bunsan-demo.txt', type: 'text/plain; charset=utf-8', size: bytes.length, replicas: Math.min(2, stack.nodes.length), chunking: { mode: 'regular', size: 256 * 1024 } });
-  await uploadDirect({
-    api, session, crypto: webcrypto as unknown as CryptoLike, fetch: (u, i) => fetch(u, i),
-    read: async (offset, length) => bytes.subarray(offset, offset + length),
-  });
-  await api.commit(session.id);
-  writeFileSync(marker, JSON.stringify({ id: session.id }));
-  return session.id;
+  const replicas = Math.min(2, stack.nodes.length);
+  const upload = async (name: string, type: string, bytes: Uint8Array, chunk: number) => {
+    const session = await api.openUpload({ name, type, size: bytes.length, replicas, chunking: { mode: 'regular', size: chunk } });
+    await uploadDirect({
+      api, session, crypto: webcrypto as unknown as CryptoLike, fetch: (u, i) => fetch(u, i),
+      read: async (offset, length) => bytes.subarray(offset, offset + length),
+    });
+    await api.commit(session.id);
+    return session.id;
+  };
+  const video = await upload('bunsan-demo.webm', 'video/webm', readFileSync(join(repoRoot, 'scripts/stack/demo/bunsan-demo.webm')), 64 * 1024);
+  const text = await upload('bunsan-demo.txt', 'text/plain; charset=utf-8', demoText(stack.nodes.length), 256 * 1024);
+  const demo = { video, text };
+  writeFileSync(marker, JSON.stringify(demo));
+  return demo;
 }

@@ -6,7 +6,10 @@ import { join, resolve } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { buildWorkers, repoRoot } from './build.ts';
 import { applyMigrations } from './migrations.ts';
+import { rateLimitBindings } from './rate-limits.ts';
 import { loadOrCreateSecrets, type StackSecrets } from './secrets.ts';
+import { snapshotWeb } from '../web/build.ts';
+import { assetHeaderRules } from '../../edge/portal/security-headers.ts';
 
 export const COMPATIBILITY_DATE = '2026-07-01';
 
@@ -54,7 +57,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const count = opts.nodes ?? 3;
   mkdirSync(home, { recursive: true });
   const secrets = await loadOrCreateSecrets(home);
-  const scripts = await buildWorkers(join(home, 'build'));
+  const [scripts, web] = await Promise.all([buildWorkers(join(home, 'build')), snapshotWeb(join(home, 'web'))]);
 
   const portalDir = join(home, 'portal');
   const portal = new Miniflare({
@@ -62,6 +65,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     d1Databases: { DB: 'bunsan-registry' }, d1Persist: join(portalDir, 'd1'),
     durableObjects: { MANAGER: { className: 'ContentManager', useSQLite: true } }, durableObjectsPersist: join(portalDir, 'do'),
     bindings: { ...secrets },
+    ratelimits: rateLimitBindings(),
+    // The PWA (its build copied into the state folder), as wrangler.toml's [assets]: the API
+    // always reaches the Worker.
+    assets: {
+      directory: web, routerConfig: { has_user_worker: true, static_routing: { user_worker: ['/api/*'] } },
+      assetConfig: { not_found_handling: 'single-page-application', headers: assetHeaderRules() },
+    },
   });
 
   const nodes: LocalNode[] = Array.from({ length: count }, (_, i) => {

@@ -21,6 +21,12 @@ export default defineProject({
         d1Databases: ['DB'],
         r2Buckets: ['BUCKET', 'BUCKET2'],
         durableObjects: { MANAGER: { className: 'ContentManager', useSQLite: true } },
+        // The deployed limits, and a tiny one the rate-limit test swaps in to see a 429.
+        ratelimits: {
+          RATE_LIMIT_TOKEN: { namespace_id: '5001', simple: { limit: 6000, period: 60 } },
+          RATE_LIMIT_ADDRESS: { namespace_id: '5002', simple: { limit: 12000, period: 60 } },
+          RATE_LIMIT_TINY: { namespace_id: '5003', simple: { limit: 3, period: 60 } },
+        },
         bindings: {
           SIGNING_KEY: keys.privateKey,
           SIGNING_PUBLIC_KEY: keys.publicKey,

@@ -1,52 +1,13 @@
+// The download engine's contract: exact output in order, ranges, stamps first, failover and
+// back-off, bounds and cancellation. Fake nodes on a virtual clock (engine-harness.ts).
 import { describe, expect, it } from 'vitest';
-import { BunsanError } from '../../protocol/errors.ts';
-import { chooseNode, downloadContent, newNodeStats, type EngineEvent, type EngineOptions } from '../../protocol/engine/index.ts';
-import {
-  CHUNK, FakeClock, FakeNetwork, collect, createContent, cryptoLike, gate, makeSigner,
-  type ContentFixture, type FakeNetworkOptions,
-} from './fixtures.ts';
-
-const signer = await makeSigner();
-
-function engine(fx: ContentFixture, net: FakeNetwork, extra: Partial<EngineOptions> = {}) {
-  const clock = new FakeClock();
-  const events: EngineEvent[] = [];
-  /** engine clock at each event, same order as events */
-  const times: number[] = [];
-  const opts: EngineOptions = {
-    manifest: fx.manifest, publicKey: fx.signer.publicKey, crypto: cryptoLike, fetch: net.fetch,
-    now: clock.now, sleep: clock.sleep, onEvent: (e) => (events.push(e), times.push(clock.now())), ...extra,
-  };
-  return { gen: downloadContent(opts), events, times, clock };
-}
-
-async function setup(size = CHUNK * 5 + 1234, net: FakeNetworkOptions = {}, nodes?: string[]) {
-  const fx = await createContent({ size, signer, nodes });
-  return { fx, net: new FakeNetwork(fx, net) };
-}
-
-/** The node chunk 0 goes to first: with every node unmeasured, the first replica listed. */
-const firstPick = (fx: ContentFixture) => fx.manifest.chunks[0].nodes[0];
+import { chooseNode, newNodeStats, type EngineEvent } from '../../protocol/engine/index.ts';
+import { engine, expectError, firstPick, of, otherReplica, setup, signer } from './engine-harness.ts';
+import { CHUNK, FakeNetwork, VirtualClock, collect, createContent, gate, makeSigner } from './fixtures.ts';
 
 // Tests about failover use perNode 8 so a busy replica never delays a retry: the property
-// under test is "at once", and the fake clock jumps whenever the engine sleeps.
+// under test is "at once".
 const roomy = { perNode: 8 };
-
-const of = <T extends EngineEvent['type']>(events: EngineEvent[], type: T) =>
-  events.filter((e): e is Extract<EngineEvent, { type: T }> => e.type === type);
-
-async function expectError(p: Promise<unknown>): Promise<BunsanError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(BunsanError);
-    return e as BunsanError;
-  }
-  throw new Error('expected a rejection');
-}
-
-/** A replica of `index`'s chunk that is not `other`. */
-const otherReplica = (fx: ContentFixture, index: number, other: string) => fx.manifest.chunks[index].nodes.find((n) => n !== other)!;
 
 describe('downloadContent: output', () => {
   it('yields the exact plaintext, every chunk verified once', async () => {
@@ -64,9 +25,9 @@ describe('downloadContent: output', () => {
     const irregular = await createContent({
       size: 700_000, signer, chunking: { mode: 'irregular', min: CHUNK, max: 3 * CHUNK, seed: '0123456789abcdef0123456789abcdef' },
     });
-    expect(await collect(engine(irregular, new FakeNetwork(irregular)).gen)).toEqual(irregular.plain);
+    expect(await collect(engine(irregular, new FakeNetwork(irregular, { clock: new VirtualClock() })).gen)).toEqual(irregular.plain);
     const exact = await createContent({ size: CHUNK * 3, signer });
-    expect(await collect(engine(exact, new FakeNetwork(exact)).gen)).toEqual(exact.plain);
+    expect(await collect(engine(exact, new FakeNetwork(exact, { clock: new VirtualClock() })).gen)).toEqual(exact.plain);
   });
 
   it('yields nothing for empty content and asks no node', async () => {
@@ -80,7 +41,7 @@ describe('downloadContent: output', () => {
       // chunk 0 answers last, chunk 5 first
       delay: (r) => new Promise((res) => setTimeout(res, (6 - r.index) * 4)),
     });
-    const { gen, events } = engine(fx, net);
+    const { gen, events } = engine(fx, net, roomy);
     expect(await collect(gen)).toEqual(fx.plain);
     const done = of(events, 'chunk-done').map((e) => e.index);
     expect(done[done.length - 1]).toBe(0);
@@ -137,7 +98,7 @@ describe('downloadContent: stamps first', () => {
   it('sends the download token to every node', async () => {
     const { fx } = await setup();
     const seen: Array<string | null> = [];
-    const net = new FakeNetwork(fx);
+    const net = new FakeNetwork(fx, { clock: new VirtualClock() });
     const spy: typeof net.fetch = (input, init) => {
       seen.push(new Headers(init?.headers).get('authorization'));
       return net.fetch(input, init);
@@ -177,9 +138,10 @@ describe('downloadContent: failover', () => {
   it('retries at once on the other replica, without waiting', async () => {
     const { fx, net } = await setup();
     net.set(firstPick(fx), 'network');
-    const { gen, clock, events, times } = engine(fx, net, roomy);
+    const { gen, clock, events, times, t0 } = engine(fx, net, roomy);
     expect(await collect(gen)).toEqual(fx.plain);
-    expect(clock.sleeps).toEqual([]);
+    // no time passed: nothing waited for the failed node's back-off
+    expect(clock.now()).toBe(t0);
     // the retry went out in the same instant the failure was seen
     events.forEach((e, i) => {
       if (e.type !== 'chunk-failed') return;
@@ -193,7 +155,7 @@ describe('downloadContent: failover', () => {
     // two nodes holding every chunk: the first pump sends 4 requests to each at once
     const { fx, net } = await setup(CHUNK * 12, {}, ['n1', 'n3']);
     net.set('n3', { status: 503 });
-    const { gen, events, times, clock } = engine(fx, net);
+    const { gen, events, times, clock } = engine(fx, net, { perNode: 4 });
     const t0 = clock.now();
     expect(await collect(gen)).toEqual(fx.plain);
     let until = -Infinity;
@@ -265,20 +227,20 @@ describe('downloadContent: clock, sleep and shared history', () => {
 
   it('honours a retry policy with no retries', async () => {
     const { fx, net } = await setup(CHUNK * 3, { behave: (r) => (r.index === 1 ? 'network' : undefined) });
-    const { gen, clock } = engine(fx, net, { retry: { retries: 0 } });
+    const { gen, clock, t0 } = engine(fx, net, { retry: { retries: 0 } });
     await expect(collect(gen)).rejects.toMatchObject({ code: 'chunk_unavailable' });
     expect(net.requestsFor(1)).toHaveLength(2);
-    expect(clock.sleeps).toEqual([]);
+    expect(clock.now()).toBe(t0); // no back-off waited out
   });
 
   it('shares node history across downloads when given one stats table', async () => {
-    const { fx, net } = await setup(CHUNK * 4);
+    const { fx, net } = await setup(CHUNK * 4, { latency: () => 5, bodyMs: () => 20 });
     const stats = new Map();
     const bad = firstPick(fx);
     net.set(bad, 'network');
     const first = engine(fx, net, { stats, ...roomy });
     expect(await collect(first.gen)).toEqual(fx.plain);
-    expect(first.clock.sleeps).toEqual([]);
+    expect(first.clock.now() - first.t0).toBeLessThan(100); // no back-off was waited out
     expect(stats.get(bad).backoffUntil).toBeGreaterThan(first.clock.now());
     expect(stats.get(otherReplica(fx, 0, bad)).rate).toBeGreaterThan(0);
     for (const s of stats.values()) expect(s.inFlight).toBe(0);
@@ -364,33 +326,83 @@ describe('downloadContent: bounds and cancellation', () => {
 
 describe('chooseNode', () => {
   const stats = (id: string, patch: Partial<ReturnType<typeof newNodeStats>> = {}) => ({ ...newNodeStats(id), ...patch });
-  const ctx = { now: 1000, perNode: 4 };
+  const ctx = { now: 1000, perNode: 4, bytes: 100_000 };
+  const measured = (id: string, rate: number, latency = 10) => stats(id, { rate, latency, rateSamples: 1, updatedAt: 1 });
 
   it('prefers the replica that failed this chunk least', () => {
-    const a = stats('a', { rate: 100 });
-    const b = stats('b', { rate: 1, inFlight: 3 });
+    const a = measured('a', 100);
+    const b = measured('b', 1);
     expect(chooseNode([{ node: a, failures: 1 }, { node: b, failures: 0 }], ctx)?.id).toBe('b');
   });
 
-  it('skips nodes that are backed off or full', () => {
+  it('skips nodes that are backed off, but not busy ones: the scheduler waits for those', () => {
     const a = stats('a', { backoffUntil: 2000 });
-    const b = stats('b', { inFlight: 4 });
-    expect(chooseNode([{ node: a, failures: 0 }, { node: b, failures: 0 }], ctx)).toBeUndefined();
+    expect(chooseNode([{ node: a, failures: 0 }], ctx)).toBeUndefined();
     expect(chooseNode([{ node: stats('a', { backoffUntil: 1000 }), failures: 0 }], ctx)?.id).toBe('a');
+    const busy = measured('b', 1000);
+    busy.inFlight = 4;
+    expect(chooseNode([{ node: a, failures: 0 }, { node: busy, failures: 0, queueBytes: 300_000 }], ctx)?.id).toBe('b');
   });
 
-  it('weighs requests in flight against observed throughput', () => {
-    const fast = stats('fast', { rate: 1000, inFlight: 2 });
-    const slow = stats('slow', { rate: 100, inFlight: 0 });
-    expect(chooseNode([{ node: slow, failures: 0 }, { node: fast, failures: 0 }], ctx)?.id).toBe('fast');
-    const busy = stats('fast', { rate: 1000, inFlight: 3 });
-    const idle = stats('slow', { rate: 500, inFlight: 0 });
-    expect(chooseNode([{ node: busy, failures: 0 }, { node: idle, failures: 0 }], ctx)?.id).toBe('slow');
+  it('picks the earliest expected finish: a fast node with a queue over a slow idle one, until the queue is too long', () => {
+    const fast = measured('fast', 1000);
+    const slow = measured('slow', 100);
+    // fast: (200 000 + 100 000) / 1000 = 300 ms; slow: 10 + 100 000 / 100 = 1010 ms
+    expect(chooseNode([{ node: slow, failures: 0 }, { node: fast, failures: 0, queueBytes: 200_000 }], ctx)?.id).toBe('fast');
+    // fast: 1 100 ms with a million bytes queued
+    expect(chooseNode([{ node: slow, failures: 0 }, { node: fast, failures: 0, queueBytes: 1_000_000 }], ctx)?.id).toBe('slow');
+  });
+
+  it('counts response time: a far node loses a small chunk it would win on bandwidth alone', () => {
+    const far = measured('far', 2000, 300);
+    const near = measured('near', 1000, 5);
+    expect(chooseNode([{ node: far, failures: 0 }, { node: near, failures: 0 }], { ...ctx, bytes: 64_000 })?.id).toBe('near');
+    expect(chooseNode([{ node: far, failures: 0 }, { node: near, failures: 0 }], { ...ctx, bytes: 4_000_000 })?.id).toBe('far');
   });
 
   it('gives unmeasured nodes the best known rate so they get tried', () => {
-    const known = stats('known', { rate: 50, inFlight: 1 });
+    const known = measured('known', 50);
     const fresh = stats('fresh');
-    expect(chooseNode([{ node: known, failures: 0 }, { node: fresh, failures: 0 }], ctx)?.id).toBe('fresh');
+    expect(chooseNode([{ node: known, failures: 0, queueBytes: 50_000 }, { node: fresh, failures: 0 }], ctx)?.id).toBe('fresh');
+  });
+
+  it("uses the manager's hints for nodes never measured: same region, then higher grade", () => {
+    const a = stats('a');
+    const b = stats('b');
+    const c = stats('c');
+    const cands = [
+      { node: a, failures: 0, hint: { region: 'eu', grade: 1 } },
+      { node: b, failures: 0, hint: { region: 'us', grade: 1 } },
+      { node: c, failures: 0, hint: { region: 'us', grade: 5 } },
+    ];
+    expect(chooseNode(cands, { ...ctx, region: 'us' })?.id).toBe('c');
+    expect(chooseNode(cands, { ...ctx, region: 'eu' })?.id).toBe('a');
+    expect(chooseNode(cands, ctx)?.id).toBe('c');
+    // once measured, hints no longer count: equal nodes tie, and the one asked less wins
+    const ma = measured('a', 1000);
+    const mc = { ...measured('c', 1000), requests: 3 };
+    expect(chooseNode([{ ...cands[2], node: mc }, { ...cands[0], node: ma }], { ...ctx, region: 'us' })?.id).toBe('a');
+  });
+
+  it("follows the user's preference unless another node is more than twice as fast", () => {
+    const a = measured('a', 1000);
+    const b = measured('b', 600);
+    expect(chooseNode([{ node: a, failures: 0 }, { node: b, failures: 0 }], ctx)?.id).toBe('a');
+    expect(chooseNode([{ node: a, failures: 0 }, { node: b, failures: 0 }], { ...ctx, prefer: new Set(['b']) })?.id).toBe('b');
+    const slow = measured('b', 300);
+    expect(chooseNode([{ node: a, failures: 0 }, { node: slow, failures: 0 }], { ...ctx, prefer: new Set(['b']) })?.id).toBe('a');
+  });
+
+  it('breaks ties at random', () => {
+    const pick = (values: number[]) => {
+      let i = 0;
+      return chooseNode([{ node: stats('a'), failures: 0 }, { node: stats('b'), failures: 0 }], { ...ctx, random: () => values[i++ % values.length] })?.id;
+    };
+    expect(pick([0.9, 0.1])).toBe('b');
+    expect(pick([0.1, 0.9])).toBe('a');
+    // but never between nodes that are not tied
+    const a = measured('a', 1000);
+    const b = measured('b', 800);
+    expect(chooseNode([{ node: a, failures: 0 }, { node: b, failures: 0 }], { ...ctx, random: (() => { let i = 0; return () => [0.99, 0][i++ % 2]; })() })?.id).toBe('a');
   });
 });

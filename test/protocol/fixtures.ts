@@ -126,20 +126,33 @@ export interface FakeRequest {
   index: number;
   signal?: AbortSignal;
   state: 'pending' | 'answered' | 'aborted' | 'failed';
+  /** body bytes handed to the client so far (streamed bodies only) */
+  sent: number;
 }
 
 export interface FakeNetworkOptions {
   /** default 'ok'; consulted per request, after the node's own setting */
   behave?: (r: FakeRequest) => Behaviour | undefined;
-  /** resolves when the node should answer (fake latency); default: next macrotask */
+  /** resolves when the node should answer (fake latency, real time); default: next macrotask */
   delay?: (r: FakeRequest) => Promise<void> | undefined;
   /** now for token checks */
   now?: () => number;
+  /**
+   * Virtual time: latency and body pace are then virtual ms on this clock, and the network's own
+   * work is tracked so the clock never runs ahead of it.
+   */
+  clock?: VirtualClock;
+  /** virtual ms before the answer (default 1); Infinity: the node never answers */
+  latency?: (r: FakeRequest) => number;
+  /** virtual ms over which the body trickles out in 8 pieces (default 0: all at once); Infinity: it stops after the first piece */
+  bodyMs?: (r: FakeRequest) => number;
 }
 
-/** In-memory nodes speaking enough of the node protocol for the engine: GET /v1/chunks/{hash}. */
+/** In-memory nodes speaking enough of the node protocol for the engine: GET /v1/chunks/{hash}, GET /v1/probe. */
 export class FakeNetwork {
   readonly requests: FakeRequest[] = [];
+  /** probe requests, kept apart so chunk request counts stay exact */
+  readonly probes: FakeRequest[] = [];
   readonly nodeBehaviour = new Map<string, Behaviour>();
   inFlight = 0;
   maxInFlight = 0;
@@ -173,24 +186,30 @@ export class FakeNetwork {
     const m = /^\/v1\/chunks\/([0-9a-f]{64})$/.exec(url.pathname);
     if (!node) throw new TypeError(`fetch failed: unknown host ${url.host}`);
     const hash = m?.[1] ?? '';
+    const probe = url.pathname === '/v1/probe';
+    const list = probe ? this.probes : this.requests;
     const r: FakeRequest = {
-      seq: this.requests.length, node, hash, index: this.index.get(hash) ?? -1,
-      signal: init?.signal ?? undefined, state: 'pending',
+      seq: list.length, node, hash, index: this.index.get(hash) ?? -1,
+      signal: init?.signal ?? undefined, state: 'pending', sent: 0,
     };
-    this.requests.push(r);
-    this.track(node, +1);
+    list.push(r);
+    if (!probe) this.track(node, +1);
     try {
       await this.wait(r);
-      const res = await this.answer(r, init);
+      const res = await this.work(probe ? this.probeAnswer(r, Number(url.searchParams.get('bytes'))) : this.answer(r, init));
       r.state = 'answered';
       return res;
     } catch (err) {
       if (r.state === 'pending') r.state = 'failed';
       throw err;
     } finally {
-      this.track(node, -1);
+      if (!probe) this.track(node, -1);
     }
   };
+
+  private work<T>(p: Promise<T>): Promise<T> {
+    return this.opts.clock ? this.opts.clock.track(p) : p;
+  }
 
   private track(node: string, d: number): void {
     this.inFlight += d;
@@ -202,7 +221,11 @@ export class FakeNetwork {
 
   private wait(r: FakeRequest): Promise<void> {
     const signal = r.signal;
-    const delay = this.opts.delay?.(r) ?? new Promise<void>((res) => setTimeout(res, 0));
+    const { clock } = this.opts;
+    const custom = this.opts.delay?.(r);
+    const delay = custom ? (clock ? clock.track(custom) : custom)
+      : clock ? clock.after(this.opts.latency?.(r) ?? 1, signal)
+      : new Promise<void>((res) => setTimeout(res, 0));
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => {
         r.state = 'aborted';
@@ -212,6 +235,7 @@ export class FakeNetwork {
       signal?.addEventListener('abort', onAbort, { once: true });
       delay.then(() => {
         signal?.removeEventListener('abort', onAbort);
+        if (signal?.aborted) return onAbort();
         resolve();
       }, reject);
     });
@@ -235,10 +259,45 @@ export class FakeNetwork {
     if (b === 'corrupt') body[body.length >> 1] ^= 0x01;
     if (b === 'truncate') body = body.subarray(0, body.length - 1);
     const stamp = b === 'wrong-stamp' ? 'f'.repeat(64) : this.fx.ctx.stampDigest;
-    return new Response(body, {
+    return new Response(this.body(r, body), {
       status: 200,
       headers: { 'content-type': 'application/octet-stream', [STAMP_HEADER]: stamp, 'content-length': String(body.length) },
     });
+  }
+
+  private async probeAnswer(r: FakeRequest, bytes: number): Promise<Response> {
+    const b = this.nodeBehaviour.get(r.node) ?? this.opts.behave?.(r) ?? 'ok';
+    if (b === 'network') throw new TypeError('fetch failed: connection refused');
+    if (typeof b === 'object') return json(b.status, { error: { code: 'internal', message: 'fake failure' } });
+    return new Response(this.body(r, new Uint8Array(bytes)), { status: 200, headers: { 'content-length': String(bytes) } });
+  }
+
+  /** The whole body at once, or with a clock and bodyMs, in 8 pieces paced in virtual time. */
+  private body(r: FakeRequest, bytes: Uint8Array): BodyInit {
+    const { clock } = this.opts;
+    const ms = this.opts.bodyMs?.(r) ?? 0;
+    if (!clock || ms === 0) {
+      r.sent = bytes.length;
+      return bytes as BodyInit;
+    }
+    const pieces = 8;
+    const size = Math.ceil(bytes.length / pieces);
+    let at = 0;
+    const signal = r.signal;
+    return new ReadableStream<Uint8Array>({
+      pull: async (ctrl) => {
+        if (at > 0) await clock.after(ms / pieces, signal);
+        if (signal?.aborted) {
+          r.state = 'aborted';
+          return ctrl.error(signal.reason);
+        }
+        if (at >= bytes.length) return ctrl.close();
+        const piece = bytes.slice(at, at + size);
+        at += piece.length;
+        r.sent += piece.length;
+        ctrl.enqueue(piece);
+      },
+    }, { highWaterMark: 0 });
   }
 }
 
@@ -271,6 +330,115 @@ export class FakeClock {
     if (signal?.aborted) return;
     this.t = Math.max(this.t, target);
   };
+}
+
+/**
+ * Virtual time driven like a discrete-event simulation: timers (the engine's sleeps, fake
+ * latencies) fire in order, and the clock only moves on when every piece of real work it was
+ * told about (fake network processing, crypto through trackCrypto) has settled. So a healthy
+ * node's instant answer is always seen before a deadline that comes after it in virtual time.
+ */
+export class VirtualClock {
+  t: number;
+  /** every wait the engine asked for through `sleep` */
+  readonly sleeps: number[] = [];
+  private timers: Array<{ at: number; seq: number; fire: () => void }> = [];
+  private seq = 0;
+  private pending = 0;
+  constructor(start = 1_700_000_000_000) {
+    this.t = start;
+  }
+  readonly now = () => this.t;
+  readonly sleep = (ms: number, signal?: AbortSignal): Promise<void> => {
+    this.sleeps.push(ms);
+    return this.after(ms, signal);
+  };
+
+  /** Resolves when virtual time has moved `ms` on (never for Infinity), or at once when `signal` aborts. */
+  after(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (signal?.aborted) return resolve();
+      const onAbort = () => {
+        this.timers = this.timers.filter((x) => x !== timer);
+        resolve();
+      };
+      const timer = {
+        at: this.t + Math.max(0, ms), seq: this.seq++,
+        fire: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      if (Number.isFinite(ms)) this.timers.push(timer);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Real work the clock must wait for before it moves. */
+  track<T>(p: Promise<T>): Promise<T> {
+    this.pending++;
+    return p.finally(() => {
+      this.pending--;
+    });
+  }
+
+  /** The same crypto, with every SubtleCrypto call tracked. */
+  trackCrypto(c: CryptoLike): CryptoLike {
+    const subtle = new Proxy(c.subtle, {
+      get: (target, prop) => {
+        const v = Reflect.get(target, prop) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          const out = (v as (...a: unknown[]) => unknown).apply(target, args);
+          return out instanceof Promise ? this.track(out) : out;
+        };
+      },
+    });
+    return { subtle, getRandomValues: (a) => c.getRandomValues(a) };
+  }
+
+  /** Fires the timers due now (that moves no time, so it needs no settling); true if there were any. */
+  private fireDue(): boolean {
+    const due = this.timers.filter((x) => x.at <= this.t);
+    if (due.length === 0) return false;
+    this.timers = this.timers.filter((x) => x.at > this.t);
+    due.sort((a, b) => a.seq - b.seq).forEach((d) => d.fire());
+    return true;
+  }
+
+  /** Moves to the earliest timer and fires every timer due then; false when there is none. */
+  step(): boolean {
+    if (this.timers.length === 0) return false;
+    this.t = Math.max(this.t, Math.min(...this.timers.map((x) => x.at)));
+    return this.fireDue();
+  }
+
+  /**
+   * Drives time in the background until the returned stop() is called: timers due now fire at
+   * once; time moves to the next timer only after a few turns of the event loop with no tracked
+   * work pending.
+   */
+  drive(): () => void {
+    let on = true;
+    void (async () => {
+      let quiet = 0;
+      let idle = 0;
+      while (on) {
+        await new Promise((r) => (idle < 1000 ? setImmediate(r) : setTimeout(r, 1)));
+        if (!on) break;
+        if (this.fireDue()) {
+          quiet = idle = 0;
+          continue;
+        }
+        quiet = this.pending === 0 ? quiet + 1 : 0;
+        if (quiet >= 3 && this.step()) quiet = idle = 0;
+        else idle++;
+      }
+    })();
+    return () => {
+      on = false;
+    };
+  }
 }
 
 /** Collects a generator's output into one buffer. */

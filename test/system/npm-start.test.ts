@@ -49,7 +49,10 @@ describe('npm start', () => {
       expect(first.output).toContain(`portal   http://127.0.0.1:${port}`);
       expect(first.output).toContain(`node n1  http://127.0.0.1:${port + 1}`);
       expect(first.output).toContain(`node n2  http://127.0.0.1:${port + 2}`);
-      demo = /demo\s+([0-9a-f]{32})/.exec(first.output)![1];
+      demo = /demo\s+([0-9a-f]{32})\s+\(bunsan-demo\.txt/.exec(first.output)![1];
+      const video = /demo\s+([0-9a-f]{32})\s+\(bunsan-demo\.webm/.exec(first.output)![1];
+      const webm = await cli({ home } as Parameters<typeof cli>[0], ['get', video]);
+      expect(webm.stdout.subarray(0, 4).toString('hex')).toBe('1a45dfa3'); // EBML: a real WebM
       const stack = { home } as Parameters<typeof cli>[0];
       const got = await cli(stack, ['get', demo]);
       expect(got.code, got.stderr).toBe(0);

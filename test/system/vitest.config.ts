@@ -4,6 +4,6 @@ import { defineProject } from 'vitest/config';
 export default defineProject({
   test: {
     name: 'system', include: ['**/*.test.ts'], environment: 'node',
-    testTimeout: 300000, hookTimeout: 120000, fileParallelism: false,
+    testTimeout: 300000, hookTimeout: 120000, fileParallelism: false, globalSetup: ['../build-web.setup.ts'],
   },
 });

@@ -21,6 +21,7 @@ interface Resolved {
   d1_databases: { binding: string; migrations_dir?: string }[];
   durable_objects: { bindings: { name: string; class_name: string }[] };
   r2_buckets: { binding: string; bucket_name?: string }[];
+  assets?: { directory?: string; run_worker_first?: boolean | string[]; not_found_handling?: string };
 }
 const read = (env: string | undefined) => unstable_readConfig({ config, env }, { hideWarnings: true }) as unknown as Resolved;
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -81,6 +82,12 @@ describe('wrangler.toml', () => {
     expect(c.d1_databases).toEqual([]);
     expect(c.r2_buckets.map((b) => b.binding)).toEqual(['BUCKET']);
     expect(Object.keys(c.vars).sort()).toEqual(['NODE_ID', 'REGION', 'SIGNING_PUBLIC_KEY']);
+  });
+
+  // The PWA is the portal's static assets; nodes inherit [assets] and must send everything to their Worker.
+  it('serves the PWA from the portal only, with the API always reaching the Worker', () => {
+    expect(read(undefined).assets).toEqual({ directory: './web/dist', run_worker_first: ['/api/*'], not_found_handling: 'single-page-application' });
+    for (const env of envs) expect(read(env).assets?.run_worker_first, env).toBe(true);
   });
 
   it('gives every node a distinct worker, bucket and NODE_ID', () => {

@@ -1,0 +1,159 @@
+// The benchmark: the local stack with four nodes, each behind a shaped link (the shaper's URLs
+// are the nodes' advertised URLs, so manifests send clients through the shaper), one item
+// uploaded with a replica on every node, then for each profile the same download by bunsan, by
+// a single node, and by aria2 over the same links. Used by `npm run bench` and, with a tiny
+// item, by the smoke test in `npm test`.
+import { webcrypto } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApiClient } from '../protocol/api-client.ts';
+import type { CryptoLike } from '../protocol/crypto-like.ts';
+import { importPublicKey } from '../protocol/signing.ts';
+import { uploadDirect } from '../protocol/upload/direct.ts';
+import { ensureCredentials } from '../scripts/stack/provision.ts';
+import { startStack } from '../scripts/stack/stack.ts';
+import { runAria2, runBunsan, type ClientContext, type Measured } from './clients.ts';
+import { streamBytes, streamDigest } from './item-bytes.ts';
+import { machine, type Machine } from './machine.ts';
+import { percentile, type Row } from './metrics.ts';
+import { DEATH_FRACTION, PROFILES, sumOfCaps, type Profile } from './profiles.ts';
+import { BLOB } from './shaper.ts';
+import { ShaperClient } from './shaper-client.ts';
+
+const cryptoLike = webcrypto as unknown as CryptoLike;
+const ITEM_SEED = 'bunsan-bench-item';
+const NODES = 4;
+
+export interface BenchOptions {
+  /** plaintext bytes of the item */
+  size: number;
+  /** chunk size of the item (default 1 MiB, the upload default) */
+  chunkSize?: number;
+  profiles?: Profile[];
+  aria2?: boolean;
+  single?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface BenchReport {
+  at: string;
+  machine: Machine;
+  size: number;
+  chunkSize: number;
+  chunks: number;
+  wireBytes: number;
+  replicas: number;
+  uploadSeconds: number;
+  profiles: Array<{ name: string; title: string; sumOfCaps: number; idealSeconds: number }>;
+  rows: Row[];
+  /** peers that were not run, and why */
+  skipped: string[];
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+async function freePorts(count: number): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const base = 20000 + Math.floor(Math.random() * 30000);
+    let ok = true;
+    for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
+    if (ok) return base;
+  }
+  throw new Error('no free port range');
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchReport> {
+  const log = o.log ?? (() => {});
+  const chunkSize = o.chunkSize ?? 1 << 20;
+  const profiles = o.profiles ?? PROFILES;
+  const m = machine();
+  const skipped: string[] = [];
+  const wantAria2 = o.aria2 ?? true;
+  if (wantAria2 && !m.aria2) skipped.push('aria2: aria2c not found (apt-get install aria2)');
+  const tmp = mkdtempSync(join(tmpdir(), 'bunsan-bench-'));
+  const port = await freePorts(1 + 2 * NODES);
+  const shaper = await ShaperClient.start(
+    Array.from({ length: NODES }, (_, i) => ({ port: port + 1 + NODES + i, upstream: `http://127.0.0.1:${port + 1 + i}` })),
+  );
+  const stack = await startStack({ home: join(tmp, 'stack'), port, nodes: NODES, publicUrls: shaper.urls }).catch(async (e) => {
+    await shaper.stop();
+    throw e;
+  });
+  try {
+    const creds = await ensureCredentials(stack);
+    const api = createApiClient({ portal: creds.portal, token: creds.token, fetch: (u, i) => fetch(u, i) });
+    await shaper.shape(null);
+    log(`uploading ${(o.size / 2 ** 20).toFixed(1)} MiB in ${chunkSize / 1024} KiB chunks, a replica on each of ${NODES} nodes (links open)`);
+    const up0 = performance.now();
+    const session = await api.openUpload({ name: 'bench.bin', size: o.size, replicas: NODES, chunking: { mode: 'regular', size: chunkSize } });
+    await uploadDirect({ api, session, crypto: cryptoLike, fetch: (u, i) => fetch(u, i), read: async (off, len) => streamBytes(ITEM_SEED, off, len) });
+    await api.commit(session.id);
+    const uploadSeconds = (performance.now() - up0) / 1000;
+    const manifest = await api.manifest(session.id);
+    const wireBytes = manifest.chunks.reduce((n, c) => n + c.sealedLength, 0);
+    const ctx: ClientContext = {
+      api, contentId: session.id, publicKey: await importPublicKey(cryptoLike, (await api.keys()).signingPublicKey),
+      plainDigest: streamDigest(ITEM_SEED, o.size), wireBytes, blobDigest: streamDigest(BLOB.seed, wireBytes), shaperUrls: shaper.urls, tmp,
+    };
+    log(`uploaded in ${uploadSeconds.toFixed(1)} s; ${manifest.chunks.length} chunks, ${wireBytes} bytes on the wire`);
+
+    const rows: Row[] = [];
+    const singleByLink = new Map<string, Row>();
+    for (const p of profiles) {
+      await shaper.shape(p.links);
+      const run = async (client: Row['client'], go: () => Promise<Measured>): Promise<Row> => {
+        await shaper.begin(p.dies === undefined ? undefined : { node: p.dies, bytes: Math.floor(DEATH_FRACTION * wireBytes) });
+        const res = await go();
+        const wire = await shaper.stats();
+        const row = toRow(p, client, res, wire, wireBytes);
+        rows.push(row);
+        log(`${p.name.padEnd(10)} ${client.padEnd(11)} ${row.ok ? `${row.seconds.toFixed(2)} s, ${(row.fractionOfCaps * 100).toFixed(1)} % of caps` : `FAILED ${row.note}`}`);
+        await new Promise((r) => setTimeout(r, 300)); // let the links drain
+        return row;
+      };
+      await run('bunsan', () => runBunsan(ctx));
+      if (o.single ?? true) {
+        // The single-node peer uses n1, every profile's fastest link; profiles whose n1 link is
+        // the same reuse its measurement rather than spend another minute on it.
+        const key = JSON.stringify(p.links[0]);
+        const seen = singleByLink.get(key);
+        if (seen) rows.push({ ...seen, profile: p.name, note: `n1's link as in ${seen.profile}: measured there` });
+        else singleByLink.set(key, await run('single-node', () => runBunsan(ctx, 'n1')));
+      }
+      if (wantAria2 && m.aria2) await run('aria2', () => runAria2(ctx));
+    }
+    return {
+      at: new Date().toISOString(), machine: m, size: o.size, chunkSize, chunks: manifest.chunks.length, wireBytes, replicas: NODES, uploadSeconds,
+      profiles: profiles.map((p) => ({ name: p.name, title: p.title, sumOfCaps: sumOfCaps(p), idealSeconds: wireBytes / sumOfCaps(p) })),
+      rows, skipped,
+    };
+  } finally {
+    await stack.stop();
+    await shaper.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function toRow(p: Profile, client: Row['client'], res: Measured, wire: Awaited<ReturnType<ShaperClient['stats']>>, wireBytes: number): Row {
+  const wireTtfb = wire.firstByteAt === null ? null : wire.firstByteAt - res.startedAt;
+  return {
+    profile: p.name, client, ok: res.ok, note: res.note, seconds: res.seconds,
+    fractionOfCaps: res.ok ? wireBytes / res.seconds / sumOfCaps(p) : 0,
+    ttfbMs: res.ttfbMs ?? wireTtfb,
+    p50ChunkMs: percentile(res.chunkMs, 50), p99ChunkMs: percentile(res.chunkMs, 99),
+    hedgedBytes: res.hedgedBytes, errors: res.errors,
+    stallMs: res.stallMs ?? wire.maxGapMs,
+    bytesPerNode: wire.bytes,
+    idleMsPerNode: wire.idleMs,
+    lostWaitingPerNode: wire.lostWaiting, lostIdlePerNode: wire.lostIdle,
+    wireSpanMs: wire.firstByteAt === null || wire.lastByteAt === null ? null : wire.lastByteAt - wire.firstByteAt,
+  };
+}

@@ -1,0 +1,31 @@
+// What the benchmark ran on, for BENCHMARKS.md and the JSON results.
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+
+export interface Machine {
+  cpu: string;
+  nproc: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  aria2: string | null;
+}
+
+export function aria2Version(): string | null {
+  try {
+    return execFileSync('aria2c', ['--version'], { encoding: 'utf8' }).split('\n')[0].trim();
+  } catch {
+    return null;
+  }
+}
+
+export function machine(): Machine {
+  return {
+    cpu: os.cpus()[0]?.model?.trim() ?? 'unknown',
+    nproc: os.availableParallelism(),
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    aria2: aria2Version(),
+  };
+}

@@ -1,0 +1,68 @@
+// npm run bench: every profile, bunsan against its peers on the same shaped links. Prints a
+// table, writes the JSON to bench-results/, and (for the full 256 MiB run of every profile)
+// refreshes the results block of BENCHMARKS.md. Settings, all optional:
+//   BENCH_SIZE_MIB   item size (default 256; smaller for a quick look)
+//   BENCH_CHUNK_KIB  chunk size (default 1024)
+//   BENCH_PROFILES   comma-separated profile names (default all: equal,skewed,slow-node,node-dies,latencies)
+//   BENCH_PEERS      comma-separated peers to run beside bunsan: single,aria2 (default both; "none" for neither)
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../scripts/stack/build.ts';
+import { runBench, type BenchReport } from './harness.ts';
+import { markdownTable } from './metrics.ts';
+import { PROFILES } from './profiles.ts';
+
+const FULL_MIB = 256;
+const env = process.env;
+const sizeMiB = Number(env.BENCH_SIZE_MIB ?? FULL_MIB);
+const chunkKiB = Number(env.BENCH_CHUNK_KIB ?? 1024);
+if (!(sizeMiB > 0) || !Number.isInteger(chunkKiB) || chunkKiB < 64) throw new Error('BENCH_SIZE_MIB must be > 0 and BENCH_CHUNK_KIB an integer ≥ 64');
+const names = env.BENCH_PROFILES ? env.BENCH_PROFILES.split(',').map((s) => s.trim()) : PROFILES.map((p) => p.name);
+const profiles = names.map((n) => PROFILES.find((p) => p.name === n) ?? (() => { throw new Error(`unknown profile ${n}`); })());
+const peers = new Set((env.BENCH_PEERS ?? 'single,aria2').split(',').map((s) => s.trim()));
+
+const report = await runBench({
+  size: Math.round(sizeMiB * 2 ** 20), chunkSize: chunkKiB * 1024, profiles,
+  single: peers.has('single'), aria2: peers.has('aria2'), log: (l) => console.log(l),
+});
+
+const table = markdownTable(report.rows);
+console.log(`\n${table}\n`);
+for (const s of report.skipped) console.log(`skipped ${s}`);
+
+const dir = join(repoRoot, 'bench-results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `bench-${report.at.replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+console.log(`results: ${file}`);
+
+if (sizeMiB === FULL_MIB && chunkKiB === 1024 && profiles.length === PROFILES.length) {
+  const doc = join(repoRoot, 'BENCHMARKS.md');
+  const begin = '<!-- bench:results:begin -->';
+  const end = '<!-- bench:results:end -->';
+  if (existsSync(doc)) {
+    const text = readFileSync(doc, 'utf8');
+    const a = text.indexOf(begin);
+    const b = text.indexOf(end);
+    if (a >= 0 && b > a) {
+      writeFileSync(doc, text.slice(0, a + begin.length) + '\n' + resultsBlock(report, table) + '\n' + text.slice(b));
+      console.log('BENCHMARKS.md results block updated');
+    }
+  }
+}
+
+function resultsBlock(r: BenchReport, t: string): string {
+  const m = r.machine;
+  const lines = [
+    `Run ${r.at} on ${m.cpu}, ${m.nproc} CPUs, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${m.aria2 ?? 'no aria2'}.`,
+    `Item: ${(r.size / 2 ** 20).toFixed(0)} MiB in ${r.chunks} chunks of ${r.chunkSize / 1024} KiB (${r.wireBytes} bytes on the wire), a replica on each of ${r.replicas} nodes; upload ${r.uploadSeconds.toFixed(1)} s with the links open.`,
+    '',
+    '| profile | sum of caps | ideal time (wire bytes / sum of caps) |',
+    '|---|---|---|',
+    ...r.profiles.map((p) => `| ${p.title} | ${(p.sumOfCaps / 1e6).toFixed(1)} MB/s | ${p.idealSeconds.toFixed(2)} s |`),
+    '',
+    t,
+    ...(r.skipped.length ? ['', ...r.skipped.map((s) => `Skipped ${s}.`)] : []),
+  ];
+  return lines.join('\n');
+}

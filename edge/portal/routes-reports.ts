@@ -1,0 +1,52 @@
+// Chunk reports: a client found that a node served a chunk that fails verification (wrong hash,
+// wrong upload stamp) and got it from another replica. The report becomes a `chunk-report` event
+// in the registry's log, for the manager or the operator to act on (audit, re-copy, retire the
+// node). No credential is needed — whoever holds the manifest may report — so the body is
+// strict and small, it must name a replica the placement index knows, and a repeat of the same
+// report within a minute is acknowledged without logging it again.
+import { Hono } from 'hono';
+import { ChunkReportRequest, MAX_REPORT_BYTES, ReportCode } from '../../protocol/api.ts';
+import { BunsanError } from '../../protocol/errors.ts';
+import type { PortalEnv } from '../env.ts';
+import { jsonBody } from '../http.ts';
+import { getContent, logEvent } from '../registry.ts';
+import { requireAdmin, type PortalVars } from './auth.ts';
+import { parseContentId } from './managers.ts';
+
+const REPEAT_WINDOW_MS = 60_000;
+const LIST_LIMIT = 100;
+
+export const reports = new Hono<{ Bindings: PortalEnv; Variables: PortalVars }>();
+
+reports.post('/:id/reports', async (c) => {
+  const id = parseContentId(c.req.param('id'));
+  const r = await jsonBody(c.req.raw, ChunkReportRequest, MAX_REPORT_BYTES);
+  const content = await getContent(c.env.DB, id);
+  if (!content || content.state !== 'committed') throw new BunsanError('content_not_found', `no content ${id}`);
+  if (r.index >= content.chunk_count) throw new BunsanError('invalid_body', `index: content has ${content.chunk_count} chunks`);
+  const replica = await c.env.DB.prepare('SELECT 1 AS ok FROM placements WHERE hash = ? AND node_id = ? AND content_id = ?')
+    .bind(r.hash, r.node, id).first<{ ok: number }>();
+  if (!replica) throw new BunsanError('chunk_not_found', `node ${r.node} holds no chunk ${r.hash} of this content`);
+
+  const now = Date.now();
+  const detail = JSON.stringify({ index: r.index, hash: r.hash, code: r.code });
+  const repeat = await c.env.DB.prepare(
+    "SELECT 1 AS seen FROM events WHERE content_id = ? AND at > ? AND kind = 'chunk-report' AND node_id = ? AND detail = ? LIMIT 1",
+  ).bind(id, now - REPEAT_WINDOW_MS, r.node, detail).first<{ seen: number }>();
+  if (repeat) return c.json({ recorded: false }, 202);
+  await logEvent(c.env.DB, { at: now, kind: 'chunk-report', content: id, node: r.node, detail: { index: r.index, hash: r.hash, code: r.code } }).run();
+  return c.json({ recorded: true }, 202);
+});
+
+reports.get('/:id/reports', requireAdmin, async (c) => {
+  const id = parseContentId(c.req.param('id')!);
+  const { results } = await c.env.DB.prepare(
+    "SELECT at, node_id, detail FROM events WHERE content_id = ? AND kind = 'chunk-report' ORDER BY at DESC, id DESC LIMIT ?",
+  ).bind(id, LIST_LIMIT).all<{ at: number; node_id: string; detail: string }>();
+  const list = results.flatMap((row) => {
+    const d = JSON.parse(row.detail) as { index: number; hash: string; code: string };
+    const code = ReportCode.safeParse(d.code);
+    return code.success ? [{ at: row.at, node: row.node_id, index: d.index, hash: d.hash, code: code.data }] : [];
+  });
+  return c.json({ reports: list }, 200, { 'cache-control': 'no-store' });
+});

@@ -1,0 +1,199 @@
+// Security on the real local stack, through the real CLI and HTTP against live nodes: private
+// contents and grants, the publish window, retention ending in a delete everywhere, security
+// grades, random placement, hostile requests at a live node, and a chunk copied from one
+// content into another that the client refuses to decrypt.
+import { webcrypto } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiClient } from '../../protocol/api-client.ts';
+import { fromBase64Url } from '../../protocol/bytes.ts';
+import { deriveContentKey, sealChunk } from '../../protocol/chunk-crypto.ts';
+import type { CryptoLike } from '../../protocol/crypto-like.ts';
+import { sha256Hex } from '../../protocol/hash.ts';
+import { chunkUrl } from '../../protocol/node-protocol.ts';
+import { planChunks } from '../../protocol/split.ts';
+import { putChunk } from '../../protocol/upload/put-chunk.ts';
+import { cli, nodeInventory, startTestStack, type TestStack } from './local-stack.ts';
+import { randomFile, sha256 } from './files.ts';
+
+const cryptoLike = webcrypto as unknown as CryptoLike;
+const CS = 64 * 1024;
+const ANON = { env: { BUNSAN_TOKEN: '' } }; // a viewer: no API token at all
+
+describe('security on the live stack', () => {
+  let stack: TestStack;
+  let dir: string;
+  const code = (stderr: string) => /^bunsan: ([a-z_]+):/.exec(stderr)?.[1];
+  const upload = async (size: number, extra: string[] = []) => {
+    const f = randomFile(dir, `f-${Math.random().toString(36).slice(2)}.bin`, size);
+    const r = await cli(stack, ['upload', f.path, '--json', '--chunk-size', String(CS), ...extra]);
+    expect(r.code, r.stderr).toBe(0);
+    return { id: r.json().id as string, bytes: f.bytes };
+  };
+  const inventories = async () => JSON.stringify(await Promise.all(stack.nodes.map((n) => nodeInventory(stack, n.id))));
+  const setGrade = (id: string, grade: number) => fetch(`${stack.portalUrl}/api/v1/nodes`, {
+    method: 'PUT', headers: { authorization: `Bearer ${stack.secrets.ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ id, url: stack.nodes.find((n) => n.id === id)!.publicUrl, region: 'local', grade }),
+  });
+
+  beforeAll(async () => {
+    stack = await startTestStack(3);
+    dir = mkdtempSync(join(tmpdir(), 'bunsan-hostile-'));
+  });
+  afterAll(async () => {
+    await stack?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a private content is fetched only with a grant, until it expires or is revoked', async () => {
+    const { id, bytes } = await upload(300_000, ['--private']);
+    const out = join(dir, 'private.out');
+    // The owner (the CLI's own token) may; a viewer without a grant may not.
+    expect((await cli(stack, ['get', id, '-o', out])).code).toBe(0);
+    const anon = await cli(stack, ['get', id, '-o', join(dir, 'anon.out')], ANON);
+    expect([anon.code, code(anon.stderr)]).toEqual([1, 'unauthorized']);
+    expect(existsSync(join(dir, 'anon.out'))).toBe(false);
+    const ls = (await cli(stack, ['ls', '--json'], ANON)).json();
+    expect(ls.contents.map((c: { id: string }) => c.id)).not.toContain(id);
+
+    const g = (await cli(stack, ['grant', id, '--ttl', '120', '--json'])).json();
+    const viewer = await cli(stack, ['get', id, '--grant', g.grant, '-o', join(dir, 'viewer.out'), '--json'], ANON);
+    expect(viewer.code, viewer.stderr).toBe(0);
+    expect(sha256(readFileSync(join(dir, 'viewer.out')))).toBe(sha256(bytes));
+
+    const short = (await cli(stack, ['grant', id, '--ttl', '1', '--json'])).json();
+    await new Promise((r) => setTimeout(r, 1100));
+    const expired = await cli(stack, ['get', id, '--grant', short.grant], ANON);
+    expect([expired.code, code(expired.stderr)]).toEqual([1, 'token_expired']);
+
+    const rev = await cli(stack, ['revoke', id, g.id, '--json']);
+    expect(rev.code, rev.stderr).toBe(0);
+    const revoked = await cli(stack, ['get', id, '--grant', g.grant], ANON);
+    expect([revoked.code, code(revoked.stderr)]).toEqual([1, 'grant_revoked']);
+  });
+
+  it('keys are not released before publishAt, except to the owner', async () => {
+    const { id } = await upload(100_000, ['--publish-at', new Date(Date.now() + 3_600_000).toISOString()]);
+    const anon = await cli(stack, ['get', id], ANON);
+    expect([anon.code, code(anon.stderr)]).toEqual([1, 'not_published']);
+    expect((await cli(stack, ['get', id, '-o', join(dir, 'owner-early.out')])).code).toBe(0);
+  });
+
+  it('at expireAt the manager deletes the content on every node, then the catalog entry', async () => {
+    const expireAt = Date.now() + 12_000; // room for the upload to commit first on a busy machine
+    const { id } = await upload(400_000, ['--expire-at', String(expireAt), '--replicas', '2']);
+    const held = async () => (await Promise.all(stack.nodes.map((n) => nodeInventory(stack, n.id)))).flat().filter((c) => c.content === id).length;
+    expect(await held()).toBe(14); // 7 chunks x 2 replicas
+    expect((await cli(stack, ['get', id, '-o', join(dir, 'before-expiry.out')], ANON)).code).toBe(0);
+    let last = '';
+    for (let i = 0; i < 60; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      const asked = Date.now();
+      const r = await cli(stack, ['get', id], ANON);
+      last = code(r.stderr) ?? '';
+      if (asked >= expireAt) expect(r.code).toBe(1); // no key after expireAt, deleted or not
+      if (last === 'content_not_found') break;
+    }
+    expect(last).toBe('content_not_found');
+    expect(await held()).toBe(0);
+    expect((await cli(stack, ['ls', '--json'])).json().contents.map((c: { id: string }) => c.id)).not.toContain(id);
+  });
+
+  it('places chunks only on nodes of the required grade, and refuses when too few qualify', async () => {
+    expect((await setGrade('n3', 6)).status).toBe(200);
+    try {
+      const { id, bytes } = await upload(500_000, ['--min-grade', '5', '--replicas', '1']);
+      const info = (await cli(stack, ['info', id, '--json'])).json();
+      for (const ch of info.chunks) expect(ch.replicas.map((r: { node: string }) => r.node)).toEqual(['n3']);
+      const got = await cli(stack, ['get', id, '-o', join(dir, 'graded.out')]);
+      expect(got.code, got.stderr).toBe(0);
+      expect(sha256(readFileSync(join(dir, 'graded.out')))).toBe(sha256(bytes));
+      const f = randomFile(dir, 'too-high.bin', 1000);
+      const before = await inventories();
+      const refused = await cli(stack, ['upload', f.path, '--min-grade', '5', '--replicas', '2']);
+      expect([refused.code, code(refused.stderr)]).toEqual([1, 'not_enough_nodes']);
+      expect(await inventories()).toBe(before);
+    } finally {
+      await setGrade('n3', 1);
+    }
+  });
+
+  it('random placement round-trips and spreads chunks over the nodes', async () => {
+    const { id, bytes } = await upload(40 * CS, ['--placement', 'random', '--replicas', '1']);
+    const info = (await cli(stack, ['info', id, '--json'])).json();
+    const used = new Set(info.chunks.map((c: { replicas: { node: string }[] }) => c.replicas[0].node));
+    expect(used.size).toBe(3); // 40 uniform draws over 3 nodes miss one with probability ~3 * (2/3)^40
+    const got = await cli(stack, ['get', id, '-o', join(dir, 'random.out')]);
+    expect(got.code, got.stderr).toBe(0);
+    expect(sha256(readFileSync(join(dir, 'random.out')))).toBe(sha256(bytes));
+  });
+
+  it('a live node answers hostile requests with 4xx envelopes and keeps its chunks', async () => {
+    const { id } = await upload(3 * CS);
+    const api = createApiClient({ portal: stack.portalUrl, token: stack.token, fetch: (u, i) => fetch(u, i) });
+    const m = await api.manifest(id);
+    const node = m.nodes.find((n) => n.id === m.chunks[0].nodes[0])!;
+    const url = chunkUrl(node.url, m.chunks[0].hash);
+    const before = await inventories();
+    const cases: [string, RequestInit & { url?: string }, number, string][] = [
+      ['no token', {}, 401, 'unauthorized'],
+      ['forged token', { headers: { authorization: `Bearer ${m.tokens.get.slice(0, -6)}AAAAAA` } }, 401, 'token_invalid'],
+      ['multi-range', { headers: { authorization: `Bearer ${m.tokens.get}`, range: 'bytes=0-1,5-6' } }, 400, 'bad_request'],
+      ['reversed range', { headers: { authorization: `Bearer ${m.tokens.get}`, range: 'bytes=9-1' } }, 400, 'bad_request'],
+      ['range past the end', { headers: { authorization: `Bearer ${m.tokens.get}`, range: `bytes=${CS * 2}-` } }, 416, 'range_not_satisfiable'],
+      ['traversal', { url: `${node.url}/v1/chunks/..%2f..%2fetc%2fpasswd`, headers: { authorization: `Bearer ${m.tokens.get}` } }, 400, 'invalid_hash'],
+      ['delete with a download token', { method: 'DELETE', headers: { authorization: `Bearer ${m.tokens.get}` } }, 403, 'forbidden'],
+      ['put with a download token', { method: 'PUT', headers: { authorization: `Bearer ${m.tokens.get}` }, body: 'x' }, 403, 'forbidden'],
+    ];
+    for (const [name, init, status, err] of cases) {
+      const res = await fetch(init.url ?? url, init);
+      expect([res.status, ((await res.json()) as { error: { code: string } }).error.code], name).toEqual([status, err]);
+    }
+    expect(await inventories()).toBe(before);
+    // And the portal's answers carry the security headers.
+    const res = await fetch(`${stack.portalUrl}/api/v1/contents/${id}/manifest`);
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    await res.body?.cancel();
+  });
+
+  it('a chunk copied into another content is stored under that content, and the client refuses to decrypt it', async () => {
+    const victim = await upload(3 * CS, ['--replicas', '1']);
+    const api = createApiClient({ portal: stack.portalUrl, token: stack.token, fetch: (u, i) => fetch(u, i) });
+    const vm = await api.manifest(victim.id);
+    const vnode = vm.nodes.find((n) => n.id === vm.chunks[0].nodes[0])!;
+    const copied = new Uint8Array(await (await fetch(chunkUrl(vnode.url, vm.chunks[0].hash), { headers: { authorization: `Bearer ${vm.tokens.get}` } })).arrayBuffer());
+
+    // The attacker's content lives only on another node (made the only one of grade 5), so the
+    // copy is not refused as a conflict there: it is stored, under the attacker's content and stamp.
+    const other = stack.nodes.find((n) => n.id !== vnode.id)!.id;
+    await setGrade(other, 5);
+    try {
+      const s = await api.openUpload({ name: 'copy.bin', size: vm.size, replicas: 1, minGrade: 5, chunking: { mode: 'regular', size: CS } });
+      const ctx = { contentId: s.id, version: s.version, stampDigest: s.stampDigest };
+      const key = await deriveContentKey(cryptoLike, fromBase64Url(s.secret), ctx);
+      for (const span of await planChunks(cryptoLike, s.size, s.chunking)) {
+        const sealed = span.index === 0 ? copied : await sealChunk(cryptoLike, key, ctx, span.index, victim.bytes.subarray(span.offset, span.offset + span.length));
+        const hash = await sha256Hex(cryptoLike, sealed);
+        const reg = await api.register(s.id, { chunks: [{ index: span.index, hash, sealedLength: sealed.length }] });
+        for (const t of reg.chunks[0].targets) await putChunk((u, i) => fetch(u, i), t, hash, sealed);
+        expect((await api.confirm(s.id, [hash])).stored).toEqual([span.index]);
+      }
+      await api.commit(s.id);
+      const out = join(dir, 'copied.out');
+      const r = await cli(stack, ['get', s.id, '-o', out]);
+      expect(r.code).toBe(1);
+      expect(['integrity_failed', 'chunk_unavailable']).toContain(code(r.stderr));
+      expect(existsSync(out)).toBe(false);
+      expect(existsSync(`${out}.part`)).toBe(false);
+      // The original is untouched and still reads back.
+      const ok = await cli(stack, ['get', victim.id, '-o', join(dir, 'victim.out')]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(sha256(readFileSync(join(dir, 'victim.out')))).toBe(sha256(victim.bytes));
+    } finally {
+      await setGrade(other, 1);
+    }
+  });
+});

@@ -1,0 +1,72 @@
+// The service worker's one handler: answers GET/HEAD for /c/{id} and /c/{id}/{name} under its
+// scope with a streaming 200/206/416, the plaintext coming from the window of decrypted chunks
+// and the shared engine. Everything platform-specific (fetch, crypto, clock) comes in as deps,
+// so the same handler runs under a test's fakes.
+import type { CryptoLike } from '../protocol/crypto-like.ts';
+import type { EngineEvent } from '../protocol/engine/events.ts';
+import type { FetchLike } from '../protocol/engine/fetch-chunk.ts';
+import type { NodeStatsTable } from '../protocol/engine/node-stats.ts';
+import { BunsanError } from '../protocol/errors.ts';
+import { parseContentPath } from '../protocol/serve/content-path.ts';
+import type { ContentSource } from '../protocol/serve/content-source.ts';
+import type { PlainWindow } from '../protocol/serve/plain-window.ts';
+import { rangeStream } from '../protocol/serve/range-stream.ts';
+import { planResponse } from '../protocol/serve/response-plan.ts';
+
+export interface ContentHandlerDeps {
+  /** the registration's scope URL: content URLs are read relative to it */
+  scope: string;
+  source: ContentSource;
+  cache: PlainWindow;
+  crypto: CryptoLike;
+  fetch: FetchLike;
+  now: () => number;
+  /** node history kept across requests, so a slow or dead node is remembered */
+  stats: NodeStatsTable;
+  onEvent?: (contentId: string, e: EngineEvent) => void;
+  /** most bytes answered to a media element's open-ended range (default 16 MiB): see ContentRequest */
+  mediaSlice?: number;
+}
+
+const MEDIA = new Set(['video', 'audio', 'track']);
+
+export function contentHandler(d: ContentHandlerDeps) {
+  const scope = new URL(d.scope);
+  const relative = (url: URL) => {
+    if (url.origin !== scope.origin || !url.pathname.startsWith(scope.pathname)) return null;
+    return parseContentPath('/' + url.pathname.slice(scope.pathname.length));
+  };
+
+  return {
+    canHandle(req: Request): boolean {
+      return (req.method === 'GET' || req.method === 'HEAD') && relative(new URL(req.url)) !== null;
+    },
+
+    async handle(req: Request): Promise<Response> {
+      const url = new URL(req.url);
+      const path = relative(url)!;
+      try {
+        // A private content's link carries the viewer's grant: /c/{id}?grant=…
+        const grant = url.searchParams.get('grant') ?? undefined;
+        const [manifest, publicKey] = await Promise.all([d.source.manifest(path.id, grant), d.source.publicKey()]);
+        const plan = planResponse(manifest, {
+          method: req.method, range: req.headers.get('range'), ifRange: req.headers.get('if-range'),
+          openEndedLimit: MEDIA.has(req.destination) ? d.mediaSlice ?? 16 * 1024 * 1024 : undefined,
+        });
+        const body = plan.range && rangeStream({
+          manifest, publicKey, range: plan.range, cache: d.cache, crypto: d.crypto, fetch: d.fetch, now: d.now,
+          stats: d.stats, signal: req.signal, onEvent: d.onEvent && ((e) => d.onEvent!(path.id, e)),
+        });
+        return new Response(body, { status: plan.status, headers: plan.headers });
+      } catch (err) {
+        if (err instanceof BunsanError && (err.code === 'token_invalid' || err.code === 'token_expired')) d.source.forget(path.id);
+        return errorResponse(err);
+      }
+    },
+  };
+}
+
+function errorResponse(err: unknown): Response {
+  const e = err instanceof BunsanError ? err : new BunsanError('internal', err instanceof Error ? err.message : String(err));
+  return Response.json(e.toEnvelope(), { status: e.status, headers: { 'cache-control': 'no-store' } });
+}
