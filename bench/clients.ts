@@ -45,7 +45,6 @@ export interface Measured {
 export async function runBunsan(ctx: ClientContext, only?: string): Promise<Measured> {
   const startedAt = Date.now();
   const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
   const home = mkdtempSync(join(ctx.tmp, 'home-'));
   const firstAsked = new Map<number, number>();
   const chunkMs: number[] = [];
@@ -62,7 +61,6 @@ export async function runBunsan(ctx: ClientContext, only?: string): Promise<Meas
       manifest, publicKey: ctx.publicKey, crypto: cryptoLike, api: ctx.api, home, exclude,
       onEvent: (e) => {
         const t = performance.now();
-        if (process.env.BENCH_DEBUG && (e.type !== 'chunk-delivered') && t - t0 >= Number(process.env.BENCH_DEBUG_FROM ?? 0) && t - t0 < Number(process.env.BENCH_DEBUG_TO ?? 2000)) console.log((t - t0).toFixed(0), JSON.stringify(e));
         if (e.type === 'chunk-request' && !firstAsked.has(e.index)) firstAsked.set(e.index, t);
         if (e.type === 'chunk-done') chunkMs.push(t - firstAsked.get(e.index)!);
         if (e.type === 'chunk-failed') failures++;
@@ -81,8 +79,6 @@ export async function runBunsan(ctx: ClientContext, only?: string): Promise<Meas
       await engine.finish();
     }
     const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    if (process.env.BENCH_DEBUG_CPU) console.log(`client cpu: user ${(cpu.user / 1e6).toFixed(2)} s, system ${(cpu.system / 1e6).toFixed(2)} s over ${seconds.toFixed(2)} s`);
     const ok = hash.digest('hex') === ctx.plainDigest;
     return {
       ok, note: ok ? undefined : 'wrong bytes', startedAt, seconds, ttfbMs: first === null ? null : first - t0, chunkMs, hedgedBytes,

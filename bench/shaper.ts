@@ -42,12 +42,14 @@ export interface RunStats {
 
 const OPEN: LinkShape = { rate: Infinity, latencyMs: 0 };
 /**
- * The token bucket's depth: 20 ms of the link's rate. The shaper runs on the same small machine
- * as the stack and the client under test; a deeper bucket lets it catch up after being
- * descheduled for a few ms instead of losing that capacity, which would penalise whichever
- * client keeps the machine busier (one that decrypts and verifies, over one that only writes).
+ * The token bucket's depth while bytes are ready to go: 100 ms of the link's rate. The shaper
+ * runs on the same small machine as the stack and the client under test; when it is
+ * descheduled for a moment it catches up afterwards instead of losing link capacity the real
+ * link would have used, which would penalise whichever client keeps the machine busier (one that
+ * verifies and decrypts, with four nodes reading their disks, over one that only writes a file
+ * the shaper itself generates). Idle time is still lost: see TokenBucket.
  */
-const bucketDepth = (rate: number) => (Number.isFinite(rate) ? Math.max(64 * 1024, Math.round(rate * 0.02)) : 64 * 1024);
+const bucketDepth = (rate: number) => (Number.isFinite(rate) ? Math.max(64 * 1024, Math.round(rate * 0.1)) : 64 * 1024);
 const SLICE = 16 * 1024;
 const BLOB_SEED = 'bunsan-bench-blob';
 export const MAX_BLOB = 2 ** 34;
@@ -133,20 +135,24 @@ class Proxy {
   private async pump(source: AsyncIterable<Buffer>, res: http.ServerResponse): Promise<void> {
     this.owner.noteStream(this.index, +1);
     try {
-      let tUp = performance.now();
       for await (const chunk of source) {
-        (globalThis as any).upWait ??= [0,0,0,0]; (globalThis as any).upWait[this.index] += performance.now() - tUp;
-        for (let o = 0; o < chunk.length; o += SLICE) {
-          const slice = chunk.subarray(o, o + SLICE);
-          await this.bucket.take(slice.length);
-          if (res.destroyed || this.killed) return void res.destroy();
-          const ok = res.write(slice);
-          this.owner.noteBytes(this.index, slice.length);
-          const td = performance.now();
-          if (!ok) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
-          (globalThis as any).drWait ??= [0,0,0,0]; (globalThis as any).drWait[this.index] += performance.now() - td;
+        this.bucket.ready(+1);
+        try {
+          for (let o = 0; o < chunk.length; o += SLICE) {
+            const slice = chunk.subarray(o, o + SLICE);
+            await this.bucket.take(slice.length);
+            if (res.destroyed || this.killed) return void res.destroy();
+            const ok = res.write(slice);
+            this.owner.noteBytes(this.index, slice.length);
+            if (!ok) {
+              this.bucket.ready(-1); // the receiver is slow: that is the link's loss
+              await new Promise((r) => { res.once('drain', r); res.once('close', r); });
+              this.bucket.ready(+1);
+            }
+          }
+        } finally {
+          this.bucket.ready(-1);
         }
-        tUp = performance.now();
       }
       res.end();
     } catch {
@@ -230,9 +236,6 @@ export class Shaper {
 
   stats(): RunStats {
     const r = structuredClone(this.run);
-    console.error('upstream wait ms', ((globalThis as any).upWait ?? []).map(Math.round), 'drain wait ms', ((globalThis as any).drWait ?? []).map(Math.round));
-    (globalThis as any).upWait = [0,0,0,0]; (globalThis as any).drWait = [0,0,0,0];
-    const g = globalThis as any; console.error('per-node first', g.nf.map((x: number) => x - r.startedAt), 'last', g.nl.map((x: number) => x - r.startedAt), 'MB/s in own span', r.bytes.map((b: number, i: number) => (b / (g.nl[i] - g.nf[i]) / 1000).toFixed(2))); g.nf = [0,0,0,0]; g.nl = [0,0,0,0];
     this.proxies.forEach((p, i) => {
       r.lostWaiting[i] = Math.round(p.bucket.lostWaiting - p.lostAtBegin[0]);
       r.lostIdle[i] = Math.round(p.bucket.lostIdle - p.lostAtBegin[1]);
@@ -267,7 +270,6 @@ export class Shaper {
     r.firstByteAt ??= now;
     r.lastByteAt = now;
     r.bytes[i] += n;
-    const g = globalThis as any; g.nf ??= [0,0,0,0]; g.nl ??= [0,0,0,0]; if (!g.nf[i]) g.nf[i] = now; g.nl[i] = now;
     this.total += n;
     if (this.killAt && this.total >= this.killAt.bytes) {
       this.proxies[this.killAt.node].kill();

@@ -2,9 +2,10 @@
 // second. Waiters are served first come, first served, and the shaper asks in small slices, so
 // responses sharing one link share its rate about evenly, as TCP flows on one bottleneck do.
 // How much unspent capacity the bucket keeps depends on why it went unspent: while bytes were
-// waiting (the shaper itself was descheduled for a moment on a busy machine) it keeps up to
-// `burst`, so the link loses nothing the real one would not have; while nothing was waiting
-// (the link was idle) it keeps at most `idleBurst`, so idle time is lost, as on a real link.
+// ready to go (the shaper itself was descheduled for a moment on a busy machine) it keeps up to
+// `burst`, so the link loses nothing the real one would not have; while no bytes were ready
+// (no response, or its sender or receiver was slow) it keeps at most `idleBurst`, so that time
+// is lost, as on a real link. `ready(±1)` tells it a response has bytes in hand.
 
 export class TokenBucket {
   private tokens: number;
@@ -23,6 +24,14 @@ export class TokenBucket {
     this.burst = burst;
     this.tokens = Math.min(this.tokens, burst);
     this.drain();
+  }
+
+  private readyStreams = 0;
+
+  /** A response has bytes in hand (+1), or is waiting for its sender or its receiver (-1). */
+  ready(d: number): void {
+    this.refill();
+    this.readyStreams += d;
   }
 
   /** Brings the counters up to now (before reading them). */
@@ -53,9 +62,10 @@ export class TokenBucket {
   private refill(): void {
     const now = performance.now();
     const full = this.tokens + ((now - this.last) / 1000) * this.rate;
-    const cap = this.queue.length > 0 ? this.burst : Math.min(this.burst, this.idleBurst);
+    const waiting = this.queue.length > 0 || this.readyStreams > 0;
+    const cap = waiting ? this.burst : Math.min(this.burst, this.idleBurst);
     if (full > cap && Number.isFinite(full)) {
-      if (this.queue.length > 0) this.lostWaiting += full - cap;
+      if (waiting) this.lostWaiting += full - cap;
       else this.lostIdle += full - cap;
     }
     this.tokens = Math.min(cap, full);

@@ -14,15 +14,16 @@ export interface Priors {
 export const DEFAULT_PRIORS: Priors = { rate: 1000, latency: 100 };
 
 /**
- * Priors for unmeasured nodes from the measured ones: the best rate (optimistic, so a new node
- * is tried early rather than starved by one measured node; a slow one is found out by its first
- * bytes) and the median response time.
+ * Priors for unmeasured nodes from the measured ones: the best rate measured on real transfers
+ * (optimistic, so a new node is tried early rather than starved by one measured node; a slow one
+ * is found out by its first bytes; a probe's rate is only a ranking hint, see noteRate) and the
+ * median response time.
  */
 export function priorsFrom(stats: Iterable<NodeStats>): Priors {
   let rate = 0;
   const lat: number[] = [];
   for (const s of stats) {
-    rate = Math.max(rate, s.rate);
+    if (s.rateSamples > 0) rate = Math.max(rate, s.rate);
     if (s.latency > 0) lat.push(s.latency);
   }
   lat.sort((a, b) => a - b);
@@ -43,25 +44,35 @@ export function expectedMs(s: NodeStats, bytes: number, queueBytes: number, p: P
 }
 
 /**
- * Requests one node may have at once. A node whose transfers were never measured gets one (slow
- * start): requests on one link share it, so a second one would halve the speed of the first,
- * which is often the chunk the reader waits for. After that, up to the device's maximum, but see
- * admitBytes: what really paces a node's requests is what it still owes.
+ * Requests one node may have at once. A node whose response time is not known yet gets one
+ * (slow start): requests on one link share it, so a second one would halve the speed of the
+ * first, which is often the chunk the reader waits for. After that, up to the device's maximum;
+ * what really paces a node's requests is what it still owes (admitBytes).
  */
 export function nodeLimit(s: NodeStats, max: number): number {
-  return s.rateSamples === 0 || s.latency === 0 ? 1 : max;
+  return s.latency === 0 ? 1 : max;
 }
 
-/** Slack so that timer and scheduling jitter do not leave a link idle between two chunks. */
-export const ADMIT_SLACK_BYTES = Number(globalThis.process?.env?.ADMIT_SLACK ?? 64 * 1024);
+/**
+ * Slack for the jitter a response time does not show: the node's own pauses in the middle of a
+ * body, timers, the scheduler's turn. Time, so that it scales with the link.
+ */
+export const ADMIT_SLACK_MS = 50;
+/** Never less than this in flight ahead of the end: a few network round trips' worth on any link. */
+export const ADMIT_MIN_BYTES = 64 * 1024;
 
 /**
  * A node takes its next request once the bytes it still owes would drain within one response
- * time (its bandwidth-delay product): the next answer then starts arriving just as the last one
- * ends. The link never idles, and chunks are not slowed down by sharing it with many others.
+ * time (its bandwidth-delay product, with the response time's usual spread, as TCP sizes its
+ * timers, and some slack): the next answer then starts arriving just before the last one ends.
+ * The link never idles, and chunks are not slowed down by sharing it with many others.
  */
-export function admitBytes(s: NodeStats): number {
-  return s.latency * s.rate + ADMIT_SLACK_BYTES;
+export function admitBytes(s: NodeStats, p: Priors = DEFAULT_PRIORS): number {
+  // Only rates measured on real transfers (the priors are made of those): a small probe flatters
+  // a link (it fits in whatever burst the path allows), and too many requests early would slow
+  // the first chunks down.
+  const rate = s.rateSamples > 0 ? s.rate : p.rate;
+  return Math.max(ADMIT_MIN_BYTES, (s.latency + 2 * s.latencyDev + ADMIT_SLACK_MS) * rate);
 }
 
 /** What the caller says about the device: fewer requests and a smaller window on a weak phone. */
@@ -87,13 +98,17 @@ export function deviceBudget(hint: DeviceHint = {}): DeviceBudget {
   return { windowBytes: 32 << 20, concurrencyMax: 24, perNodeMax: 6 };
 }
 
+/** Seconds of the measured total throughput the window of chunks ahead should cover. */
+export const WINDOW_SECONDS = 2;
+
 /**
- * Chunks to keep ahead of the reader: about a second at the measured total throughput (so one
- * late chunk at the head does not stop the others), at least four per node and at least 16 as
- * before, and never more than the device's budget.
+ * Chunks to keep ahead of the reader: about two seconds at the measured total throughput, so one
+ * late chunk at the head does not stop the others, and a slow replica can be given chunks far
+ * enough ahead to deliver them in time (it finishes one while the fast ones finish many); at
+ * least four per node and at least 16 as before; never more than the device's budget.
  */
 export function adaptiveWindow(nodes: number, totalRate: number, chunkBytes: number, budget: DeviceBudget): number {
   const cap = Math.max(2, Math.floor(budget.windowBytes / Math.max(1, chunkBytes)));
-  const want = Math.max(16, 4 * nodes, Math.ceil((totalRate * 1000) / Math.max(1, chunkBytes)));
+  const want = Math.max(16, 4 * nodes, Math.ceil((totalRate * 1000 * WINDOW_SECONDS) / Math.max(1, chunkBytes)));
   return Math.min(cap, want);
 }

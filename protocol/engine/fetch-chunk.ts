@@ -26,19 +26,34 @@ export interface ChunkProgress {
   bytes(n: number): void;
 }
 
+/**
+ * A transfer the network cut short (a reset, a dead node): `partial` holds the bytes that did
+ * arrive, from the chunk's first byte, so another replica can be asked for the rest only.
+ */
+export class CutShort extends BunsanError {
+  constructor(message: string, readonly partial: Uint8Array) {
+    super('node_unreachable', message);
+  }
+}
+
 export interface FetchedChunk {
   plain: Uint8Array;
   /** ciphertext bytes received */
   bytes: number;
 }
 
+/**
+ * `prefix`: the chunk's first bytes, already received from another replica before its transfer
+ * was cut short; only the rest is asked for (a byte range), and the whole is verified.
+ */
 export async function fetchChunk(
-  src: ChunkSource, chunk: ManifestChunk, nodeUrl: string, signal: AbortSignal, progress?: ChunkProgress,
+  src: ChunkSource, chunk: ManifestChunk, nodeUrl: string, signal: AbortSignal, progress?: ChunkProgress, prefix?: Uint8Array,
 ): Promise<FetchedChunk> {
+  const asked = prefix?.length ?? 0;
   let res: Response;
   try {
     res = await src.fetch(chunkUrl(nodeUrl, chunk.hash), {
-      headers: { authorization: `Bearer ${src.token}` },
+      headers: { authorization: `Bearer ${src.token}`, ...(asked > 0 ? { range: `bytes=${asked}-` } : {}) },
       signal,
     });
   } catch (err) {
@@ -46,17 +61,22 @@ export async function fetchChunk(
     throw new BunsanError('node_unreachable', `request failed: ${(err as Error)?.message ?? String(err)}`);
   }
   progress?.headers();
-  if (res.status !== 200) {
+  // A node that ignores the range sends the whole chunk: fine, the prefix is not needed then.
+  const from = res.status === 200 ? 0 : asked;
+  const range = `bytes ${from}-${chunk.sealedLength - 1}/${chunk.sealedLength}`;
+  if (res.status !== (from > 0 ? 206 : 200) || (from > 0 && res.headers.get('content-range') !== range)) {
     await discard(res);
-    throw new BunsanError(statusCode(res.status), `node answered HTTP ${res.status}`);
+    throw new BunsanError(statusCode(res.status), `node answered HTTP ${res.status}${from > 0 ? ` to a range from ${from}` : ''}`);
   }
   if (res.headers.get(STAMP_HEADER) !== src.keyCtx.stampDigest) {
     await discard(res);
     throw new BunsanError('stamp_mismatch', `chunk ${chunk.index} is stored under another upload stamp`);
   }
-  const sealed = await readAtMost(res, chunk.sealedLength, chunk.index, progress);
+  const rest = await readAtMost(res, chunk.sealedLength - from, chunk.index, signal, progress, from > 0 ? prefix : undefined);
+  const sealed = from > 0 ? concatBytes([prefix!, rest]) : rest;
   if (sealed.length !== chunk.sealedLength || (await sha256Hex(src.crypto, sealed)) !== chunk.hash) {
-    throw new BunsanError('integrity_failed', `chunk ${chunk.index} does not hash to its address`);
+    // Stitched from two replicas, it is not known which one was wrong: the caller starts over.
+    throw new BunsanError('integrity_failed', `chunk ${chunk.index} does not hash to its address`, from > 0 ? { resumedAt: from } : undefined);
   }
   const plain = await openChunk(src.crypto, src.key, src.keyCtx, chunk.index, sealed);
   if (plain.length !== chunk.length) {
@@ -80,14 +100,27 @@ async function discard(res: Response): Promise<void> {
   }
 }
 
-/** Reads the body but stops a node that sends more than the chunk can be (memory bound). */
-async function readAtMost(res: Response, max: number, index: number, progress?: ChunkProgress): Promise<Uint8Array> {
+/**
+ * Reads the body but stops a node that sends more than the chunk can be (memory bound). A read
+ * the network breaks (not our abort) throws CutShort with what arrived, after `prefix`.
+ */
+async function readAtMost(
+  res: Response, max: number, index: number, signal: AbortSignal, progress?: ChunkProgress, prefix?: Uint8Array,
+): Promise<Uint8Array> {
   if (!res.body) return new Uint8Array(0);
   const reader = res.body.getReader();
   const parts: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let step: ReadableStreamReadResult<Uint8Array>;
+    try {
+      step = await reader.read();
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const got = concatBytes(prefix ? [prefix, ...parts] : parts);
+      throw new CutShort(`transfer cut short after ${total} bytes: ${(err as Error)?.message ?? String(err)}`, got);
+    }
+    const { done, value } = step;
     if (done) break;
     total += value.length;
     progress?.bytes(value.length);

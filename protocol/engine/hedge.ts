@@ -18,11 +18,15 @@ export interface Progress {
   total: number;
 }
 
+/** Below these a pace is noise: a packet or two, a timer tick. */
+const MIN_PACE_BYTES = 64 * 1024;
+const MIN_PACE_MS = 20;
+
 /** When the request ends at its pace so far; null until there is a pace worth trusting. */
 export function projectedEnd(p: Progress, now: number): number | null {
-  if (p.firstByteAt === null || p.received < p.total / 8) return null;
+  if (p.firstByteAt === null || p.received < Math.min(p.total / 8, MIN_PACE_BYTES)) return null;
   const ms = now - p.firstByteAt;
-  if (ms < 10) return null;
+  if (ms < MIN_PACE_MS) return null;
   return now + ((p.total - p.received) * ms) / p.received;
 }
 

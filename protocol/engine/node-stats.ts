@@ -22,6 +22,8 @@ export interface NodeStats {
   rateSamples: number;
   /** ms from sending a request to its response headers, moving average; 0 while unknown */
   latency: number;
+  /** how far response times stray from `latency`, moving average of the deviation (as TCP's RTTVAR) */
+  latencyDev: number;
   /** recent actual / predicted durations of completed requests, newest last: the node's own lateness */
   ratios: number[];
   /** engine clock of the last measurement; 0: never measured */
@@ -32,12 +34,13 @@ export type NodeStatsTable = Map<string, NodeStats>;
 
 const RATE_WEIGHT = 0.3; // weight of the newest sample in the moving averages
 const LATENCY_WEIGHT = 0.3;
+const DEV_WEIGHT = 0.25;
 export const MAX_RATIOS = 32;
 
 export function newNodeStats(id: string): NodeStats {
   return {
     id, inFlight: 0, requests: 0, successes: 0, failures: 0, consecutiveFailures: 0,
-    backoffUntil: 0, lastFailureAt: -Infinity, rate: 0, rateSamples: 0, latency: 0, ratios: [], updatedAt: 0,
+    backoffUntil: 0, lastFailureAt: -Infinity, rate: 0, rateSamples: 0, latency: 0, latencyDev: 0, ratios: [], updatedAt: 0,
   };
 }
 
@@ -46,6 +49,7 @@ export function statsFor(table: NodeStatsTable, id: string): NodeStats {
   if (!s) table.set(id, (s = newNodeStats(id)));
   // Tables persisted by an older engine lack the newer fields.
   s.latency ??= 0;
+  s.latencyDev ??= 0;
   s.rateSamples ??= s.rate > 0 ? 1 : 0;
   s.ratios ??= [];
   s.updatedAt ??= 0;
@@ -85,7 +89,13 @@ export function noteRate(s: NodeStats, sample: number, now: number, provisional 
 export function noteLatency(s: NodeStats, ms: number, now: number): void {
   if (!(ms >= 0) || !Number.isFinite(ms)) return;
   const sample = Math.max(0.5, ms);
-  s.latency = s.latency === 0 ? sample : s.latency * (1 - LATENCY_WEIGHT) + sample * LATENCY_WEIGHT;
+  if (s.latency === 0) {
+    s.latency = sample;
+    s.latencyDev = sample / 2;
+  } else {
+    s.latencyDev = s.latencyDev * (1 - DEV_WEIGHT) + Math.abs(sample - s.latency) * DEV_WEIGHT;
+    s.latency = s.latency * (1 - LATENCY_WEIGHT) + sample * LATENCY_WEIGHT;
+  }
   s.updatedAt = now;
 }
 
@@ -128,6 +138,7 @@ export interface NodeHistoryEntry {
   rate: number;
   rateSamples: number;
   latency: number;
+  latencyDev: number;
   ratios: number[];
   successes: number;
   failures: number;
@@ -141,7 +152,7 @@ export function exportHistory(table: NodeStatsTable): Record<string, NodeHistory
   for (const s of table.values()) {
     if (s.updatedAt === 0 && s.failures === 0) continue;
     out[s.id] = {
-      rate: s.rate, rateSamples: s.rateSamples, latency: s.latency, ratios: s.ratios.slice(-MAX_RATIOS), successes: s.successes, failures: s.failures,
+      rate: s.rate, rateSamples: s.rateSamples, latency: s.latency, latencyDev: s.latencyDev, ratios: s.ratios.slice(-MAX_RATIOS), successes: s.successes, failures: s.failures,
       consecutiveFailures: s.consecutiveFailures, backoffUntil: s.backoffUntil, updatedAt: s.updatedAt,
     };
   }
@@ -165,6 +176,7 @@ export function importHistory(table: NodeStatsTable, saved: unknown, now: number
     s.rate = finite(e.rate);
     s.rateSamples = s.rate > 0 ? Math.max(1, Math.floor(finite(e.rateSamples))) : 0;
     s.latency = finite(e.latency);
+    s.latencyDev = finite(e.latencyDev);
     s.ratios = Array.isArray(e.ratios) ? e.ratios.filter((r): r is number => typeof r === 'number' && r > 0 && Number.isFinite(r)).slice(-MAX_RATIOS) : [];
     s.successes = Math.floor(finite(e.successes));
     s.failures = Math.floor(finite(e.failures));

@@ -8,16 +8,15 @@
 import { BunsanError } from '../errors.ts';
 import type { ManifestChunk } from '../manifest.ts';
 import type { ChooseContext, ChooseNode, Candidate } from './choose-node.ts';
-import { adaptiveWindow, admitBytes, expectedMs, nodeLimit, priorsFrom, type DeviceBudget, type Priors } from './estimate.ts';
+import { adaptiveWindow, expectedMs, nodeLimit, priorsFrom, type DeviceBudget, type Priors } from './estimate.ts';
 import type { ChunkReport, EventSink } from './events.ts';
-import { fetchChunk, type ChunkSource } from './fetch-chunk.ts';
-import { hedgeDeadline, isLate, projectedEnd } from './hedge.ts';
-import { Link } from './link.ts';
+import { CutShort, fetchChunk, type ChunkSource } from './fetch-chunk.ts';
+import { isLate, projectedEnd } from './hedge.ts';
 import {
-  isBackedOff, noteAbandoned, noteFailure, noteLatency, noteRate, noteRatio, noteStart, noteSuccess, statsFor,
-  type NodeStats, type NodeStatsTable,
+  isBackedOff, noteAbandoned, noteFailure, noteLatency, noteRatio, noteSuccess, statsFor, type NodeStats, type NodeStatsTable,
 } from './node-stats.ts';
 import type { RetryPolicy } from './retry-policy.ts';
+import { Transfers, type Transfer } from './transfers.ts';
 
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
@@ -59,53 +58,69 @@ interface Slot {
   /** requests for it in flight: one, or two while hedged */
   running: Req[];
   hedged: boolean;
+  /** the chunk's first bytes from a transfer the network cut short: the next request asks for the rest */
+  partial?: Uint8Array;
   plain?: Uint8Array;
   error?: unknown;
   waiter?: { resolve: (b: Uint8Array) => void; reject: (e: unknown) => void };
 }
 
-interface Req {
-  slot: Slot;
-  node: string;
-  hedge: boolean;
-  startedAt: number;
-  /** predicted duration when sent */
-  expected: number;
-  deadline: number;
-  total: number;
-  controller: AbortController;
-  headersAt: number | null;
-  firstByteAt: number | null;
-  lastProgress: number;
-  received: number;
-  /** no second replica could usefully take it: look again then */
-  hedgeRetryAt: number;
-}
+type Req = Transfer<Slot>;
+
+/** Timers firing this late on average (ms) mean the client is starved of CPU: no hedging. */
+const MAX_LAG_MS = 30;
+/** Hedged bytes may reach this share of the bytes fetched (twice that for the chunk being read)… */
+const HEDGE_SHARE = 0.05;
+/** …plus this many chunks' worth, so that the first chunks can be hedged too. */
+const HEDGE_ALLOWANCE_CHUNKS = 4;
+
+/** How often the pace of the chunk the reader waits for is looked at. */
+const HEAD_LOOK_MS = 25;
+
+/** Below this a cut-short transfer is not worth resuming with a range: asking afresh costs as much. */
+const MIN_RESUME_BYTES = 64 * 1024;
 
 interface Limits { perNode: (id: string) => number; total: number; window: number; priors: Priors }
 
 export class Scheduler {
   private readonly slots = new Map<number, Slot>();
-  private readonly requests = new Set<Req>();
-  private readonly links = new Map<string, Link>();
+  private readonly transfers: Transfers<Slot>;
   private next: number;
   /** lowest index known to be unavailable: nothing past it is worth fetching */
   private failedAt = Infinity;
   private closed = false;
   private closeReason: unknown;
   private wakeAt = Infinity;
+  /** moving average of how late our timers fire (ms) */
+  private lag = 0;
   private pumpQueued = false;
   private pumping = false;
   private again = false;
   private readonly life = new AbortController();
   private readonly avgChunk: number;
-  readonly totals = { fetchedBytes: 0, hedges: 0, hedgedBytes: 0, failures: 0, reports: 0 };
+  private readonly counts = { hedges: 0, hedgedBytes: 0, failures: 0, reports: 0 };
 
   constructor(private readonly o: SchedulerOptions) {
     this.next = o.first;
     let sum = 0;
     for (let i = o.first; i <= o.last; i++) sum += o.chunks[i].sealedLength;
     this.avgChunk = Math.max(1, sum / Math.max(1, o.last - o.first + 1));
+    this.transfers = new Transfers<Slot>({
+      stats: o.stats, policy: o.policy, avgChunk: this.avgChunk, paced: o.perNode === undefined,
+      onAdmit: () => {
+        if (this.pumpQueued) return;
+        this.pumpQueued = true;
+        queueMicrotask(() => {
+          this.pumpQueued = false;
+          this.pump();
+        });
+      },
+    });
+  }
+
+  /** The download's totals so far, for the `done` event. */
+  get totals() {
+    return { fetchedBytes: this.transfers.fetchedBytes, ...this.counts };
   }
 
   /** Aborted when the download ends: probes and other helpers hang off it. */
@@ -138,13 +153,7 @@ export class Scheduler {
     this.closed = true;
     this.closeReason = reason;
     this.life.abort(reason);
-    const now = this.o.now();
-    for (const r of this.requests) {
-      r.controller.abort(reason);
-      noteAbandoned(statsFor(this.o.stats, r.node));
-      this.link(r.node).ended(now, r.headersAt !== null, r.total - r.received);
-    }
-    this.requests.clear();
+    this.transfers.closeAll(this.o.now(), reason);
     for (const s of this.slots.values()) {
       s.waiter?.reject(reason);
       s.waiter = undefined;
@@ -159,12 +168,6 @@ export class Scheduler {
       this.slots.set(index, s);
     }
     return s;
-  }
-
-  private link(id: string): Link {
-    let l = this.links.get(id);
-    if (!l) this.links.set(id, (l = new Link()));
-    return l;
   }
 
   /** Re-entrant calls (a stall found inside a pump) just ask for another round. */
@@ -188,7 +191,7 @@ export class Scheduler {
   private step(): void {
     const now = this.o.now();
     const { policy } = this.o;
-    for (const r of [...this.requests]) {
+    for (const r of [...this.transfers.live]) {
       if (now - r.lastProgress >= policy.stallMs) this.stalled(r, now);
     }
     const limits = this.limits(now);
@@ -197,31 +200,46 @@ export class Scheduler {
     // queue and goes to another replica once that one would deliver it first.
     const reserved = new Map<string, number>();
     const end = Math.min(this.o.last, this.next + limits.window - 1, this.failedAt);
-    for (let i = this.next; i <= end && this.requests.size < limits.total; i++) {
+    for (let i = this.next; i <= end && this.transfers.live.size < limits.total; i++) {
       const slot = this.slot(i);
       if (slot.state !== 'idle') continue;
       const t = this.startOne(slot, now, limits, reserved);
       if (t !== null) wake = Math.min(wake, t);
     }
-    if (this.o.hedging !== 'off') {
-      for (const r of [...this.requests]) {
+    const head = this.firstMissing();
+    // A client whose own timers run late cannot tell a late node from its own slowness, and a
+    // hedge would only add load: no hedging then. Hedging also stops when it has cost its
+    // share of the bytes (more for the chunk the reader waits for).
+    if (this.o.hedging !== 'off' && this.lag < MAX_LAG_MS) {
+      const spent = this.counts.hedgedBytes;
+      const fetched = this.transfers.fetchedBytes;
+      for (const r of [...this.transfers.live]) {
         if (!this.hedgeable(r) || now < r.hedgeRetryAt) continue;
+        const isHead = r.owner.chunk.index === head;
+        if (spent > (isHead ? 2 : 1) * HEDGE_SHARE * fetched + HEDGE_ALLOWANCE_CHUNKS * this.avgChunk) continue;
         if (isLate(r, now)) this.hedge(r, now, limits, 'late');
-        else if (this.behind(r, now, limits)) this.hedge(r, now, limits, 'behind');
+        else if (isHead && this.behind(r, now, limits)) this.hedge(r, now, limits, 'behind');
       }
     }
-    for (const r of this.requests) {
+    for (const r of this.transfers.live) {
       wake = Math.min(wake, r.lastProgress + policy.stallMs);
       if (!this.hedgeable(r)) continue;
       for (const t of [r.startedAt + r.expected, r.deadline, r.hedgeRetryAt]) if (t > now) wake = Math.min(wake, t);
-      // its pace is worth another look now and then
-      if (r.firstByteAt !== null) wake = Math.min(wake, now + policy.hedgeFloorMs);
+      // Its pace is worth another look now and then; soon for the chunk the reader waits for.
+      if (r.firstByteAt !== null) wake = Math.min(wake, now + (r.owner.chunk.index === head ? HEAD_LOOK_MS : policy.hedgeFloorMs));
     }
     if (wake < Infinity) this.wakeUp(wake, now);
   }
 
+  /** The first chunk from the read position not yet here: the reader will wait for it next. */
+  private firstMissing(): number {
+    let i = this.next;
+    while (this.slots.get(i)?.state === 'ready') i++;
+    return i;
+  }
+
   private hedgeable(r: Req): boolean {
-    const { slot } = r;
+    const slot = r.owner;
     if (slot.hedged || slot.running.length !== 1 || slot.state !== 'fetching') return false;
     return this.o.hedging === 'all' || (this.o.hedging === 'head' && slot.chunk.index === this.next);
   }
@@ -240,7 +258,9 @@ export class Scheduler {
     }
     const total = o.concurrency ?? o.budget.concurrencyMax;
     const window = o.window ?? adaptiveWindow(live, rate, this.avgChunk, o.budget);
-    return { perNode, total, window, priors: priorsFrom(usable) };
+    const priors = priorsFrom(usable);
+    this.transfers.priors = priors;
+    return { perNode, total, window, priors };
   }
 
   private candidates(slot: Slot, exclude?: Req, reserved?: Map<string, number>): Candidate[] {
@@ -250,15 +270,8 @@ export class Scheduler {
         && (!exclude || !slot.running.some((r) => r.node === id)))
       .map((id) => ({
         node: statsFor(this.o.stats, id), failures: slot.failures.get(id) ?? 0,
-        queueBytes: this.queueOf(id) + (reserved?.get(id) ?? 0), hint: this.o.hints?.get(id),
+        queueBytes: this.transfers.queueOf(id) + (reserved?.get(id) ?? 0), hint: this.o.hints?.get(id),
       }));
-  }
-
-  /** Bytes due from a node: this download's queue, and an average chunk for each request of other downloads. */
-  private queueOf(id: string): number {
-    const link = this.link(id);
-    const others = Math.max(0, statsFor(this.o.stats, id).inFlight - link.own);
-    return link.queueBytes + others * this.avgChunk;
   }
 
   private context(now: number, slot: Slot, limits: Limits): ChooseContext {
@@ -283,7 +296,7 @@ export class Scheduler {
     }
     // The best node is busy: its queue is already counted in its cost, so waiting for it still
     // beats the alternatives. One of its requests ending pumps again.
-    if (this.full(pick.id, limits)) {
+    if (this.transfers.full(pick.id, limits.perNode(pick.id), limits.priors)) {
       reserved.set(pick.id, (reserved.get(pick.id) ?? 0) + slot.chunk.sealedLength);
       return null;
     }
@@ -292,126 +305,74 @@ export class Scheduler {
   }
 
   /**
-   * A request can be on time by its own node's measure and still hold a chunk another replica
-   * would deliver in well under half the time it still needs: the model was wrong when it was
-   * sent (a node never measured, priors that flattered it). Its pace says so; it is rescued.
+   * A request can be on time by its own node's measure and still hold the chunk the reader will
+   * wait for next when another replica would deliver it in well under half the time it still
+   * needs: the model was wrong when it was sent (a node never measured, priors that flattered
+   * it). Its pace says so; it is rescued. Chunks further ahead have time: no bytes are spent.
    */
   private behind(r: Req, now: number, limits: Limits): boolean {
     const end = projectedEnd(r, now);
     if (end === null) return false;
-    const candidates = this.candidates(r.slot, r);
-    const alt = candidates.length ? this.o.choose(candidates, this.context(now, r.slot, limits)) : undefined;
+    const candidates = this.candidates(r.owner, r);
+    const alt = candidates.length ? this.o.choose(candidates, this.context(now, r.owner, limits)) : undefined;
     if (!alt) return false;
-    const there = expectedMs(alt, r.total, this.queueOf(alt.id), limits.priors);
+    const there = expectedMs(alt, r.total, this.transfers.queueOf(alt.id), limits.priors);
     return end - now > Math.max(2 * there, there + this.o.policy.hedgeFloorMs);
   }
 
-  /** At its request limit, or (adaptive) still owing more than it delivers in one response time. */
-  private full(id: string, limits: Limits): boolean {
-    const link = this.link(id);
-    if (link.own >= limits.perNode(id)) return true;
-    if (this.o.perNode !== undefined || link.own === 0) return false;
-    return link.queueBytes > admitBytes(statsFor(this.o.stats, id));
-  }
-
   private hedge(r: Req, now: number, limits: Limits, reason: 'late' | 'behind'): void {
-    const { slot } = r;
+    const slot = r.owner;
     const retry = () => (r.hedgeRetryAt = now + this.o.policy.hedgeFloorMs);
     const candidates = this.candidates(slot, r);
     const pick = candidates.length ? this.o.choose(candidates, this.context(now, slot, limits)) : undefined;
     // A hedge may go one over an adaptive node limit (it is the most urgent request there), never
     // over a limit the caller fixed.
     const slack = this.o.perNode === undefined ? 1 : 0;
-    if (!pick || this.link(pick.id).own >= limits.perNode(pick.id) + slack) return void retry();
-    if (this.o.concurrency !== undefined && this.requests.size >= this.o.concurrency) return void retry();
-    const theirs = now + expectedMs(pick, slot.chunk.sealedLength, this.queueOf(pick.id), limits.priors);
+    if (!pick || this.transfers.link(pick.id).own >= limits.perNode(pick.id) + slack) return void retry();
+    if (this.o.concurrency !== undefined && this.transfers.live.size >= this.o.concurrency) return void retry();
+    const theirs = now + expectedMs(pick, slot.chunk.sealedLength, this.transfers.queueOf(pick.id), limits.priors);
     const ours = projectedEnd(r, now) ?? Infinity;
     if (theirs >= ours) return void retry();
     slot.hedged = true;
-    this.totals.hedges++;
+    this.counts.hedges++;
+    // What the late node delivered so far is what it is worth now, before its next chunk is placed.
+    this.transfers.measure(r.node, now);
     this.o.emit({ type: 'chunk-hedge', index: slot.chunk.index, node: pick.id, from: r.node, reason, elapsed: Math.round(now - r.startedAt), expected: Math.round(r.expected) });
     this.start(slot, pick.id, now, true, limits.priors);
   }
 
   private start(slot: Slot, node: string, now: number, hedge: boolean, priors: Priors): void {
-    const stats = statsFor(this.o.stats, node);
-    const total = slot.chunk.sealedLength;
-    const expected = Math.max(1, expectedMs(stats, total, this.queueOf(node), priors));
-    const r: Req = {
-      slot, node, hedge, startedAt: now, expected, deadline: hedgeDeadline(now, expected, stats, this.o.policy), total,
-      controller: new AbortController(), headersAt: null, firstByteAt: null, lastProgress: now, received: 0, hedgeRetryAt: 0,
-    };
-    this.requests.add(r);
+    // A hedge runs beside a request still receiving: it cannot take over a prefix, it starts afresh.
+    const prefix = hedge ? undefined : slot.partial;
+    const r = this.transfers.open(slot, node, slot.chunk.sealedLength - (prefix?.length ?? 0), now, hedge, priors);
     slot.running.push(r);
     slot.state = 'fetching';
     if (!slot.tried.includes(node)) slot.tried.push(node);
-    noteStart(stats);
-    this.link(node).started(total);
     this.o.emit({ type: 'chunk-request', index: slot.chunk.index, node, attempt: (slot.failures.get(node) ?? 0) + 1, ...(hedge ? { hedge } : {}) });
     fetchChunk(this.o.source, slot.chunk, this.o.nodes.get(node)!, r.controller.signal, {
-      headers: () => this.headers(r),
-      bytes: (n) => this.bytes(r, n),
-    }).then((got) => this.succeeded(r, got.plain, got.bytes), (err) => this.failed(r, err));
+      headers: () => this.transfers.headers(r, this.o.now()),
+      bytes: (n) => this.transfers.bytes(r, n, this.o.now()),
+    }, prefix).then((got) => this.succeeded(r, got.plain, got.bytes), (err) => this.failed(r, err));
   }
 
-  private headers(r: Req): void {
-    if (!this.requests.has(r)) return;
-    const now = this.o.now();
-    r.headersAt = r.lastProgress = now;
-    noteLatency(statsFor(this.o.stats, r.node), now - r.startedAt, now);
-    this.link(r.node).headers(now);
-  }
-
-  private bytes(r: Req, n: number): void {
-    if (!this.requests.has(r)) return;
-    const now = this.o.now();
-    if (r.firstByteAt === null) r.firstByteAt = now;
-    r.received += n;
-    r.lastProgress = now;
-    this.totals.fetchedBytes += n;
-    const link = this.link(r.node);
-    const before = link.queueBytes;
-    link.bytes(n);
-    if (link.sampleDue(now)) {
-      const sample = link.sample(now);
-      if (sample !== null) noteRate(statsFor(this.o.stats, r.node), sample, now);
-    }
-    // The node just came within one response time of idle: its next request should go now,
-    // not when this one ends.
-    if (this.o.perNode === undefined && !this.pumpQueued) {
-      const admit = admitBytes(statsFor(this.o.stats, r.node));
-      if (before > admit && link.queueBytes <= admit) {
-        this.pumpQueued = true;
-        queueMicrotask(() => {
-          this.pumpQueued = false;
-          this.pump();
-        });
-      }
-    }
-  }
-
-  /** Takes a request out of flight and records the link's throughput up to now. */
-  private finish(r: Req, now: number, meagre = false): NodeStats {
-    const stats = statsFor(this.o.stats, r.node);
-    const link = this.link(r.node);
-    const sample = link.sample(now, meagre);
-    if (sample !== null) noteRate(stats, sample, now);
-    link.ended(now, r.headersAt !== null, r.total - r.received);
-    const { running } = r.slot;
-    running.splice(running.indexOf(r), 1);
+  /** Takes a request out of flight (null: it was not in flight any more) and off its chunk. */
+  private finish(r: Req, now: number, meagre = false): NodeStats | null {
+    const stats = this.transfers.end(r, now, meagre);
+    if (stats) r.owner.running.splice(r.owner.running.indexOf(r), 1);
     return stats;
   }
 
   private succeeded(r: Req, plain: Uint8Array, bytes: number): void {
-    if (!this.requests.delete(r)) return; // closed, or lost the race, meanwhile
     const now = this.o.now();
     const stats = this.finish(r, now);
+    if (!stats) return; // closed, or lost the race, meanwhile
     noteSuccess(stats);
     noteRatio(stats, (now - r.startedAt) / r.expected);
-    const { slot } = r;
+    const slot = r.owner;
     this.o.emit({ type: 'chunk-done', index: slot.chunk.index, node: r.node, bytes, ms: now - r.startedAt, ...(r.hedge ? { hedge: true } : {}) });
     for (const loser of [...slot.running]) this.abandon(loser, now);
     slot.state = 'ready';
+    slot.partial = undefined;
     if (slot.waiter) slot.waiter.resolve(plain);
     else slot.plain = plain;
     slot.waiter = undefined;
@@ -420,9 +381,9 @@ export class Scheduler {
 
   /** The other copy won. A loser that had gone silent for a stall's length counts as a failure. */
   private abandon(r: Req, now: number): void {
-    this.requests.delete(r);
     r.controller.abort(new BunsanError('internal', 'another replica answered first'));
     const stats = this.finish(r, now, true);
+    if (!stats) return;
     // What it did not deliver in the time it had is a measurement too: it took at least this long.
     if (r.headersAt === null) noteLatency(stats, now - r.startedAt, now);
     if (now - r.lastProgress >= this.o.policy.stallMs) {
@@ -431,8 +392,8 @@ export class Scheduler {
     } else {
       noteAbandoned(stats);
     }
-    this.totals.hedgedBytes += r.received;
-    this.o.emit({ type: 'chunk-abandoned', index: r.slot.chunk.index, node: r.node, bytes: r.received });
+    this.counts.hedgedBytes += r.received;
+    this.o.emit({ type: 'chunk-abandoned', index: r.owner.chunk.index, node: r.node, bytes: r.received });
   }
 
   private stalled(r: Req, now: number): void {
@@ -442,21 +403,29 @@ export class Scheduler {
   }
 
   private failed(r: Req, err: unknown): void {
-    if (!this.requests.delete(r)) return;
     const now = this.o.now();
-    const { slot, node } = r;
     const stats = this.finish(r, now);
+    if (!stats) return;
+    const { owner: slot, node } = r;
     const code = err instanceof BunsanError ? err.code : 'node_unreachable';
     const message = err instanceof Error ? err.message : String(err);
     const { index, hash } = slot.chunk;
-    this.totals.failures++;
+    this.counts.failures++;
     this.o.emit({ type: 'chunk-failed', index, node, code, message });
     const until = noteFailure(stats, now, r.startedAt, this.o.policy);
     if (until !== null) this.o.emit({ type: 'node-backoff', node, until, failures: stats.consecutiveFailures });
     slot.failures.set(node, (slot.failures.get(node) ?? 0) + 1);
-    if (code === 'integrity_failed' || code === 'stamp_mismatch') {
+    // What arrived before the network cut the transfer is kept; the next request asks for the rest.
+    if (err instanceof CutShort && err.partial.length >= MIN_RESUME_BYTES && err.partial.length > (slot.partial?.length ?? 0)) {
+      slot.partial = err.partial;
+    }
+    // A copy stitched from two replicas that does not verify cannot say which was wrong: start
+    // over from the first byte, and report nobody.
+    const stitched = err instanceof BunsanError && (err.details as { resumedAt?: number } | undefined)?.resumedAt !== undefined;
+    if (stitched) slot.partial = undefined;
+    if ((code === 'integrity_failed' || code === 'stamp_mismatch') && !stitched) {
       const report: ChunkReport = { index, hash, node, code };
-      this.totals.reports++;
+      this.counts.reports++;
       this.o.emit({ type: 'chunk-report', ...report });
       this.o.report?.(report);
     }
@@ -487,6 +456,9 @@ export class Scheduler {
     this.o.sleep(at - now, this.life.signal).then(
       () => {
         if (this.wakeAt === at) this.wakeAt = Infinity;
+        // How late the timer fired: the client's own slowness (a busy CPU), not any node's.
+        const lag = Math.max(0, this.o.now() - at);
+        this.lag = Math.max(lag, this.lag * 0.8 + lag * 0.2); // at once up, slowly down
         this.pump();
       },
       () => {},

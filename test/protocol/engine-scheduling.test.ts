@@ -3,7 +3,7 @@
 // ranked by probes, history, the manifest's hints, the user's preference and a random tie-break.
 import { describe, expect, it } from 'vitest';
 import {
-  ADMIT_SLACK_BYTES, adaptiveWindow, admitBytes, deviceBudget, exportHistory, importHistory, newNodeStats, nodeLimit, statsFor, type NodeStats,
+  ADMIT_MIN_BYTES, ADMIT_SLACK_MS, adaptiveWindow, admitBytes, deviceBudget, exportHistory, importHistory, newNodeStats, nodeLimit, statsFor, type NodeStats,
   type NodeStatsTable,
 } from '../../protocol/engine/index.ts';
 import { engine, of, setup } from './engine-harness.ts';
@@ -84,17 +84,21 @@ describe('scheduling', () => {
   it('sizes per-node requests and the window from the measured links and the device', () => {
     const s = (rate: number, latency: number) => ({ ...newNodeStats('x'), rate, latency, rateSamples: 1 });
     const MiB = 1 << 20;
-    expect(nodeLimit(newNodeStats('x'), 6)).toBe(1); // never measured: slow start
-    expect(nodeLimit({ ...s(8000, 5), rateSamples: 0 }, 6)).toBe(1); // only probed
+    expect(nodeLimit(newNodeStats('x'), 6)).toBe(1); // response time unknown: slow start
     expect(nodeLimit(s(8000, 5), 6)).toBe(6);
-    // the next request goes once what is owed drains within one response time
-    expect(admitBytes(s(8000, 5))).toBe(40_000 + ADMIT_SLACK_BYTES);
-    expect(admitBytes(s(8000, 200))).toBe(1_600_000 + ADMIT_SLACK_BYTES);
+    // the next request goes once what is owed drains within one response time (and some slack)
+    const slack = 8000 * ADMIT_SLACK_MS;
+    expect(admitBytes(s(8000, 5))).toBe(40_000 + slack);
+    expect(admitBytes(s(8000, 200))).toBe(1_600_000 + slack);
+    expect(admitBytes({ ...s(8000, 20), latencyDev: 5 })).toBe(240_000 + slack); // a jittery one needs more in flight
+    expect(admitBytes(s(100, 5))).toBe(ADMIT_MIN_BYTES); // a slow link: a few round trips' worth
+    expect(admitBytes({ ...s(0, 5), rateSamples: 0 }, { rate: 4000, latency: 5 })).toBe((5 + 50) * 4000); // unmeasured: the measured ones' rate
     const phone = deviceBudget({ memoryGiB: 1 });
     const laptop = deviceBudget({ memoryGiB: 16 });
     expect(phone.concurrencyMax).toBeLessThan(laptop.concurrencyMax);
     expect(adaptiveWindow(4, 32_000, MiB, phone)).toBe(8); // 8 MiB of memory budget
-    expect(adaptiveWindow(4, 32_000, MiB, laptop)).toBe(31); // about a second at 32 MB/s
+    expect(adaptiveWindow(4, 32_000, MiB, laptop)).toBe(62); // about two seconds at 32 MB/s
+    expect(adaptiveWindow(4, 32_000, MiB, deviceBudget())).toBe(32); // the default budget: 32 MiB
     expect(adaptiveWindow(4, 1000, MiB, deviceBudget())).toBe(16);
     expect(adaptiveWindow(8, 1000, 64 * 1024, deviceBudget())).toBe(32);
   });

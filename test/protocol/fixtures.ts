@@ -116,6 +116,8 @@ export type Behaviour =
   | 'corrupt' // one ciphertext byte flipped
   | 'wrong-stamp' // another upload stamp's digest in the header
   | 'truncate' // body cut short
+  | 'cut' // half the body, then the connection breaks
+  | 'no-range' // ignores Range headers: always the whole chunk
   | { status: number };
 
 export interface FakeRequest {
@@ -128,6 +130,8 @@ export interface FakeRequest {
   state: 'pending' | 'answered' | 'aborted' | 'failed';
   /** body bytes handed to the client so far (streamed bodies only) */
   sent: number;
+  /** the first byte asked for with a Range header */
+  range?: number;
 }
 
 export interface FakeNetworkOptions {
@@ -242,6 +246,8 @@ export class FakeNetwork {
   }
 
   private async answer(r: FakeRequest, init?: RequestInit): Promise<Response> {
+    const range = /^bytes=(\d+)-$/.exec(new Headers(init?.headers).get('range') ?? '');
+    r.range = range ? Number(range[1]) : undefined;
     const b = this.nodeBehaviour.get(r.node) ?? this.opts.behave?.(r) ?? 'ok';
     if (b === 'network') throw new TypeError('fetch failed: connection refused');
     if (typeof b === 'object') return json(b.status, { error: { code: 'internal', message: 'fake failure' } });
@@ -259,10 +265,16 @@ export class FakeNetwork {
     if (b === 'corrupt') body[body.length >> 1] ^= 0x01;
     if (b === 'truncate') body = body.subarray(0, body.length - 1);
     const stamp = b === 'wrong-stamp' ? 'f'.repeat(64) : this.fx.ctx.stampDigest;
-    return new Response(this.body(r, body), {
-      status: 200,
-      headers: { 'content-type': 'application/octet-stream', [STAMP_HEADER]: stamp, 'content-length': String(body.length) },
-    });
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream', [STAMP_HEADER]: stamp };
+    let status = 200;
+    if (range && b !== 'no-range') {
+      const from = Number(range[1]);
+      headers['content-range'] = `bytes ${from}-${body.length - 1}/${body.length}`;
+      body = body.subarray(from);
+      status = 206;
+    }
+    headers['content-length'] = String(body.length);
+    return new Response(b === 'cut' ? cutAfterHalf(r, body) : this.body(r, body), { status, headers });
   }
 
   private async probeAnswer(r: FakeRequest, bytes: number): Promise<Response> {
@@ -299,6 +311,20 @@ export class FakeNetwork {
       },
     }, { highWaterMark: 0 });
   }
+}
+
+/** Half the body, then an error as when the connection is reset. */
+function cutAfterHalf(r: FakeRequest, bytes: Uint8Array): ReadableStream<Uint8Array> {
+  const half = bytes.subarray(0, bytes.length >> 1);
+  let sent = false;
+  return new ReadableStream<Uint8Array>({
+    pull(ctrl) {
+      if (sent) return ctrl.error(new TypeError('terminated'));
+      sent = true;
+      r.sent = half.length;
+      ctrl.enqueue(half.slice());
+    },
+  }, { highWaterMark: 0 });
 }
 
 function json(status: number, body: unknown): Response {

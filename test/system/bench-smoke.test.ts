@@ -13,6 +13,7 @@ describe('npm run bench, in miniature', () => {
     const profile = PROFILES.find((p) => p.name === 'node-dies')!;
     const report = await runBench({ size: 3 * 1024 * 1024 + 5, chunkSize: 256 * 1024, profiles: [profile] });
     console.log(markdownTable(report.rows));
+    for (const s of report.skipped) console.log(`skipped ${s}`);
     const hasAria2 = aria2Version() !== null;
     const clients = report.rows.map((r) => r.client);
     expect(clients).toEqual(hasAria2 ? ['bunsan', 'single-node', 'aria2'] : ['bunsan', 'single-node']);
