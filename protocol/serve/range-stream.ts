@@ -4,6 +4,7 @@
 import { downloadContent, type EngineOptions } from '../engine/download.ts';
 import { spanAt } from '../split.ts';
 import { chunkKey, type PlainWindow } from './plain-window.ts';
+import { iteratorStream } from './iterator-stream.ts';
 
 export interface RangeOptions extends Omit<EngineOptions, 'range'> {
   /** inclusive plaintext byte range; must lie inside the content */
@@ -58,19 +59,5 @@ export function rangeStream(o: RangeOptions): ReadableStream<Uint8Array> {
     else outer.addEventListener('abort', () => abort.abort(outer.reason), { once: true });
   }
   const it = plaintextRange({ ...o, signal: abort.signal });
-  return new ReadableStream<Uint8Array>({
-    async pull(ctrl) {
-      try {
-        const { done, value } = await it.next();
-        if (done) ctrl.close();
-        else ctrl.enqueue(value);
-      } catch (err) {
-        ctrl.error(err);
-      }
-    },
-    async cancel(reason) {
-      abort.abort(reason);
-      await it.return(undefined).catch(() => {});
-    },
-  }, { highWaterMark: 0 });
+  return iteratorStream(it, abort);
 }

@@ -3,6 +3,7 @@
 // whether or not the page reads it, so one open-ended request would pull the whole content
 // through the proxy at once; windows keep what is fetched ahead of the player to about two.
 import { fromEnvelope } from '../../../protocol/errors.ts';
+import { iteratorStream } from '../../../protocol/serve/iterator-stream.ts';
 
 export const WINDOW_BYTES = 4 * 1024 * 1024;
 
@@ -43,19 +44,5 @@ export function windowedStream(url: string, start: number, end: number, signal: 
   }
 
   const it = chunks();
-  return new ReadableStream<Uint8Array>({
-    async pull(ctrl) {
-      try {
-        const { done, value } = await it.next();
-        if (done) ctrl.close();
-        else ctrl.enqueue(value);
-      } catch (err) {
-        ctrl.error(err);
-      }
-    },
-    async cancel(reason) {
-      abort.abort(reason);
-      await it.return(undefined).catch(() => {});
-    },
-  }, { highWaterMark: 0 });
+  return iteratorStream(it, abort);
 }
