@@ -6,7 +6,7 @@
 import { webcrypto } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiClient } from '../protocol/api-client.ts';
 import type { CryptoLike } from '../protocol/crypto-like.ts';
@@ -50,6 +50,8 @@ export interface BenchReport {
   rows: Row[];
   /** peers that were not run, and why */
   skipped: string[];
+  /** 1-minute load average when the last download ended */
+  loadAtEnd: number;
 }
 
 function portFree(port: number): Promise<boolean> {
@@ -125,7 +127,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         // the same reuse its measurement rather than spend another minute on it.
         const key = JSON.stringify(p.links[0]);
         const seen = singleByLink.get(key);
-        if (seen) rows.push({ ...seen, profile: p.name, note: `n1's link as in ${seen.profile}: measured there` });
+        if (seen) rows.push({ ...seen, profile: p.name, reusedFrom: seen.profile });
         else singleByLink.set(key, await run('single-node', () => runBunsan(ctx, 'n1')));
       }
       if (wantAria2 && m.aria2) await run('aria2', () => runAria2(ctx));
@@ -133,7 +135,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     return {
       at: new Date().toISOString(), machine: m, size: o.size, chunkSize, chunks: manifest.chunks.length, wireBytes, replicas: NODES, uploadSeconds,
       profiles: profiles.map((p) => ({ name: p.name, title: p.title, sumOfCaps: sumOfCaps(p), idealSeconds: wireBytes / sumOfCaps(p) })),
-      rows, skipped,
+      rows, skipped, loadAtEnd: Math.round(loadavg()[0] * 100) / 100,
     };
   } finally {
     await stack.stop();
@@ -148,6 +150,7 @@ function toRow(p: Profile, client: Row['client'], res: Measured, wire: Awaited<R
     profile: p.name, client, ok: res.ok, note: res.note, seconds: res.seconds,
     fractionOfCaps: res.ok ? wireBytes / res.seconds / sumOfCaps(p) : 0,
     ttfbMs: res.ttfbMs ?? wireTtfb,
+    wireTtfbMs: wireTtfb,
     p50ChunkMs: percentile(res.chunkMs, 50), p99ChunkMs: percentile(res.chunkMs, 99),
     hedgedBytes: res.hedgedBytes, errors: res.errors,
     stallMs: res.stallMs ?? wire.maxGapMs,

@@ -9,6 +9,8 @@ export interface Machine {
   os: string;
   node: string;
   aria2: string | null;
+  /** 1-minute load average when the run started: other work on the machine skews the numbers */
+  loadAtStart: number;
 }
 
 export function aria2Version(): string | null {
@@ -27,5 +29,6 @@ export function machine(): Machine {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     aria2: aria2Version(),
+    loadAtStart: Math.round(os.loadavg()[0] * 100) / 100,
   };
 }

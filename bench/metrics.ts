@@ -6,10 +6,14 @@ export interface Row {
   ok: boolean;
   /** why the run failed or was skipped */
   note?: string;
+  /** the same link was measured in this profile: the row repeats that measurement */
+  reusedFrom?: string;
   seconds: number;
   /** bytes on the wire of the item divided by the time, over the sum of the node caps */
   fractionOfCaps: number;
   ttfbMs: number | null;
+  /** time to the first byte on any link, as the shaper saw it (the same measure for every client) */
+  wireTtfbMs: number | null;
   p50ChunkMs: number | null;
   p99ChunkMs: number | null;
   hedgedBytes: number | null;
@@ -38,12 +42,15 @@ export function percentile(values: number[], p: number): number | null {
 const fmt = (v: number | null, digits = 0) => (v === null ? '—' : v.toFixed(digits));
 const mib = (b: number | null) => (b === null ? '—' : `${(b / 2 ** 20).toFixed(1)} MiB`);
 
-export const TABLE_HEAD = ['profile', 'client', 'time s', '% of caps', 'TTFB ms', 'p50 chunk ms', 'p99 chunk ms', 'hedged', 'errors', 'longest stall ms'];
+export const TABLE_HEAD = [
+  'profile', 'client', 'time s', '% of caps', 'TTFB ms', '1st wire byte ms', 'p50 chunk ms', 'p99 chunk ms', 'hedged', 'errors', 'longest stall ms',
+];
 
 export function tableRow(r: Row): string[] {
-  if (!r.ok) return [r.profile, r.client, r.note ?? 'failed', '', '', '', '', '', String(r.errors), ''];
+  const client = r.reusedFrom ? `${r.client} (as in ${r.reusedFrom})` : r.client;
+  if (!r.ok) return [r.profile, client, r.note ?? 'failed', '', '', '', '', '', '', String(r.errors), ''];
   return [
-    r.profile, r.client, fmt(r.seconds, 2), `${fmt(r.fractionOfCaps * 100, 1)} %`, fmt(r.ttfbMs), fmt(r.p50ChunkMs), fmt(r.p99ChunkMs),
+    r.profile, client, fmt(r.seconds, 2), `${fmt(r.fractionOfCaps * 100, 1)} %`, fmt(r.ttfbMs), fmt(r.wireTtfbMs), fmt(r.p50ChunkMs), fmt(r.p99ChunkMs),
     mib(r.hedgedBytes), String(r.errors), fmt(r.stallMs),
   ];
 }

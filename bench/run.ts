@@ -5,6 +5,7 @@
 //   BENCH_CHUNK_KIB  chunk size (default 1024)
 //   BENCH_PROFILES   comma-separated profile names (default all: equal,skewed,slow-node,node-dies,latencies)
 //   BENCH_PEERS      comma-separated peers to run beside bunsan: single,aria2 (default both; "none" for neither)
+// `npm run bench -- --render FILE` rewrites the results block from a saved JSON file.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../scripts/stack/build.ts';
@@ -13,6 +14,15 @@ import { markdownTable } from './metrics.ts';
 import { PROFILES } from './profiles.ts';
 
 const FULL_MIB = 256;
+const DOC = join(repoRoot, 'BENCHMARKS.md');
+
+// `npm run bench -- --render FILE`: the results block of BENCHMARKS.md again from a saved run.
+if (process.argv[2] === '--render') {
+  const saved = JSON.parse(readFileSync(process.argv[3], 'utf8')) as BenchReport;
+  console.log(writeResults(saved) ? 'BENCHMARKS.md results block updated' : 'BENCHMARKS.md has no results block');
+  process.exit(0);
+}
+
 const env = process.env;
 const sizeMiB = Number(env.BENCH_SIZE_MIB ?? FULL_MIB);
 const chunkKiB = Number(env.BENCH_CHUNK_KIB ?? 1024);
@@ -26,8 +36,7 @@ const report = await runBench({
   single: peers.has('single'), aria2: peers.has('aria2'), log: (l) => console.log(l),
 });
 
-const table = markdownTable(report.rows);
-console.log(`\n${table}\n`);
+console.log(`\n${markdownTable(report.rows)}\n`);
 for (const s of report.skipped) console.log(`skipped ${s}`);
 
 const dir = join(repoRoot, 'bench-results');
@@ -35,33 +44,35 @@ mkdirSync(dir, { recursive: true });
 const file = join(dir, `bench-${report.at.replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
 console.log(`results: ${file}`);
-
-if (sizeMiB === FULL_MIB && chunkKiB === 1024 && profiles.length === PROFILES.length) {
-  const doc = join(repoRoot, 'BENCHMARKS.md');
-  const begin = '<!-- bench:results:begin -->';
-  const end = '<!-- bench:results:end -->';
-  if (existsSync(doc)) {
-    const text = readFileSync(doc, 'utf8');
-    const a = text.indexOf(begin);
-    const b = text.indexOf(end);
-    if (a >= 0 && b > a) {
-      writeFileSync(doc, text.slice(0, a + begin.length) + '\n' + resultsBlock(report, table) + '\n' + text.slice(b));
-      console.log('BENCHMARKS.md results block updated');
-    }
-  }
+if (sizeMiB === FULL_MIB && chunkKiB === 1024 && profiles.length === PROFILES.length && writeResults(report)) {
+  console.log('BENCHMARKS.md results block updated');
 }
 
-function resultsBlock(r: BenchReport, t: string): string {
+/** Rewrites the block between the markers in BENCHMARKS.md; false if there is none. */
+function writeResults(r: BenchReport): boolean {
+  const begin = '<!-- bench:results:begin -->';
+  const end = '<!-- bench:results:end -->';
+  if (!existsSync(DOC)) return false;
+  const text = readFileSync(DOC, 'utf8');
+  const a = text.indexOf(begin);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) return false;
+  writeFileSync(DOC, text.slice(0, a + begin.length) + '\n' + resultsBlock(r) + '\n' + text.slice(b));
+  return true;
+}
+
+function resultsBlock(r: BenchReport): string {
   const m = r.machine;
   const lines = [
-    `Run ${r.at} on ${m.cpu}, ${m.nproc} CPUs, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${m.aria2 ?? 'no aria2'}.`,
+    `Run ${r.at} on ${m.cpu}, ${m.nproc} CPUs, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${m.aria2 ?? 'no aria2'};`
+      + ` load average ${m.loadAtStart} at the start, ${r.loadAtEnd} at the end (the machine is shared).`,
     `Item: ${(r.size / 2 ** 20).toFixed(0)} MiB in ${r.chunks} chunks of ${r.chunkSize / 1024} KiB (${r.wireBytes} bytes on the wire), a replica on each of ${r.replicas} nodes; upload ${r.uploadSeconds.toFixed(1)} s with the links open.`,
     '',
     '| profile | sum of caps | ideal time (wire bytes / sum of caps) |',
     '|---|---|---|',
     ...r.profiles.map((p) => `| ${p.title} | ${(p.sumOfCaps / 1e6).toFixed(1)} MB/s | ${p.idealSeconds.toFixed(2)} s |`),
     '',
-    t,
+    markdownTable(r.rows),
     ...(r.skipped.length ? ['', ...r.skipped.map((s) => `Skipped ${s}.`)] : []),
   ];
   return lines.join('\n');

@@ -146,7 +146,7 @@ class Proxy {
             this.owner.noteBytes(this.index, slice.length);
             if (!ok) {
               this.bucket.ready(-1); // the receiver is slow: that is the link's loss
-              await new Promise((r) => { res.once('drain', r); res.once('close', r); });
+              await drained(res);
               this.bucket.ready(+1);
             }
           }
@@ -186,6 +186,19 @@ class Proxy {
     })();
     void this.pump(source, res);
   }
+}
+
+/** Resolves when the response can take more, or is gone; leaves no listener behind. */
+function drained(res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 export class Shaper {
