@@ -2,6 +2,7 @@
 // signed manifest, fake nodes behind an in-memory fetch, and a fake clock. Shared by the
 // protocol unit tests and reusable by system tests.
 import { webcrypto } from 'node:crypto';
+import { concatBytes } from '../../protocol/bytes.ts';
 import {
   BunsanError, GetToken, Manifest, MANIFEST_FORMAT, STAMP_HEADER, bearer, deriveContentKey, expiresIn,
   generateSigningKeyPair, hashListRoot, importPrivateKey, importPublicKey, issueToken, newContentId, placeKey,
@@ -471,13 +472,5 @@ export class VirtualClock {
 export async function collect(gen: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   for await (const p of gen) parts.push(p);
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }

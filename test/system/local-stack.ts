@@ -2,7 +2,8 @@
 // `npm start` does, plus a runner for the real `bunsan` CLI against it.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePorts } from '../../scripts/stack/ports.ts';
+export { freePorts };
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { webcrypto } from 'node:crypto';
@@ -15,24 +16,6 @@ import type { CryptoLike } from '../../protocol/crypto-like.ts';
 
 const cryptoLike = webcrypto as unknown as CryptoLike;
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/** A base port with `count` free ports above it. */
-export async function freePorts(count: number): Promise<number> {
-  for (let tries = 0; tries < 50; tries++) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
-    let ok = true;
-    for (let p = base; p < base + count && ok; p++) ok = await portFree(p);
-    if (ok) return base;
-  }
-  throw new Error('no free port range');
-}
 
 export interface TestStack extends Stack { token: string; dispose(): Promise<void> }
 
