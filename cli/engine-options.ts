@@ -1,16 +1,17 @@
 // The shared engine as the CLI runs it (and the benchmark, so it measures what users get): the
-// node history from the state folder, a probe of nodes it knows nothing recent about, the
-// user's preferred and excluded nodes, the machine's memory as the device hint, and chunk
-// reports sent to the portal. `finish` saves the history and gives pending reports a moment.
+// engine session (protocol/engine/session.ts) with the node history in the state folder, a
+// probe of nodes it knows nothing recent about, the user's --prefer and --exclude, the
+// machine's memory as the device hint, and chunk reports sent to the portal. `finish` saves the
+// history and gives pending reports a moment.
 import { totalmem } from 'node:os';
 import type { ApiClient } from '../protocol/api-client.ts';
 import type { CryptoLike } from '../protocol/crypto-like.ts';
-import type { EngineOptions } from '../protocol/engine/download.ts';
-import type { DownloadSummary, EngineEvent } from '../protocol/engine/events.ts';
+import type { EngineEvent } from '../protocol/engine/events.ts';
+import { engineSession } from '../protocol/engine/session.ts';
 import { BunsanError } from '../protocol/errors.ts';
 import { NodeId } from '../protocol/ids.ts';
 import type { Manifest } from '../protocol/manifest.ts';
-import { loadHistory, saveHistory } from './node-history.ts';
+import { fileHistory } from './node-history.ts';
 
 export interface CliEngineInput {
   manifest: Manifest;
@@ -24,9 +25,6 @@ export interface CliEngineInput {
   onEvent?: (e: EngineEvent) => void;
 }
 
-/** Waits this long at most for reports still on their way when the download is over. */
-const REPORT_GRACE_MS = 3000;
-
 /** "n1,n2" → ['n1', 'n2'], each a valid node id. */
 export function nodeList(flag: string | boolean | undefined, name: string): string[] {
   if (flag === undefined || flag === false) return [];
@@ -35,33 +33,16 @@ export function nodeList(flag: string | boolean | undefined, name: string): stri
   return ids;
 }
 
+/** One run of `bunsan get` is one session: the file is read once, and written when it ends. */
 export function cliEngine(input: CliEngineInput) {
-  const { manifest } = input;
-  const stats = loadHistory(input.home, manifest.nodes, Date.now());
-  const reports: Promise<unknown>[] = [];
-  let summary: DownloadSummary | null = null;
-  const options: EngineOptions = {
-    manifest, publicKey: input.publicKey, crypto: input.crypto, fetch: (u, i) => fetch(u, i), now: () => Date.now(),
-    stats, probe: true, prefer: input.prefer, exclude: input.exclude,
+  const session = engineSession({
+    crypto: input.crypto, fetch: (u, i) => fetch(u, i), now: () => Date.now(),
+    history: fileHistory(input.home),
     device: { memoryGiB: totalmem() / 2 ** 30 },
-    onReport: (r) => void reports.push(input.api.report(manifest.id, r).catch(() => {})),
-    onEvent: (e) => {
-      if (e.type === 'done') summary = e;
-      input.onEvent?.(e);
-    },
-  };
-  return {
-    options,
-    stats,
-    get summary(): DownloadSummary | null {
-      return summary;
-    },
-    async finish(): Promise<void> {
-      saveHistory(input.home, manifest.nodes, stats, Date.now());
-      if (reports.length === 0) return;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([Promise.allSettled(reports), new Promise((r) => (timer = setTimeout(r, REPORT_GRACE_MS)))]);
-      clearTimeout(timer);
-    },
-  };
+    report: (id, r) => input.api.report(id, r),
+  });
+  const run = session.download({
+    manifest: input.manifest, publicKey: input.publicKey, prefer: input.prefer, exclude: input.exclude, onEvent: input.onEvent,
+  });
+  return { options: run.options, stats: session.stats, get summary() { return run.summary; }, finish: () => run.finish() };
 }

@@ -15,7 +15,7 @@ export function errorResponse(err: unknown): Response {
 }
 
 /** Reads a body up to `limit` bytes; the declared length is checked first so nothing is read in vain. */
-export async function readBodyLimited(req: Request, limit: number): Promise<Uint8Array> {
+export async function readBodyLimited(req: Pick<Request, 'headers' | 'body'>, limit: number): Promise<Uint8Array> {
   const declared = req.headers.get('content-length');
   if (declared !== null && Number(declared) > limit) {
     throw new BunsanError('payload_too_large', `body exceeds ${limit} bytes`);

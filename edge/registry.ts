@@ -56,3 +56,15 @@ export async function providerForTokenHash(db: D1Database, tokenHash: string): P
     .bind(tokenHash).first<{ provider_id: string }>();
   return row?.provider_id ?? null;
 }
+
+/** How long a bad replica found on a node counts against it in manifests. */
+export const FAULT_WINDOW_MS = 24 * 3600_000;
+
+/** Per node: replicas its manager audits found bad (not `healthy`, not merely unreachable) since `since`. */
+export async function recentFaults(db: D1Database, since: number): Promise<Map<string, number>> {
+  const { results } = await db.prepare(
+    `SELECT node_id, COUNT(*) AS n FROM events WHERE kind = 'replica-audit' AND at > ?
+       AND json_extract(detail, '$.outcome') IN ('repaired', 'moved', 'degraded', 'unrecoverable') GROUP BY node_id`,
+  ).bind(since).all<{ node_id: string; n: number }>();
+  return new Map(results.map((r) => [r.node_id, r.n]));
+}

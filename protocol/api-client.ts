@@ -8,6 +8,7 @@ import {
 } from './api.ts';
 import { BunsanError, fromEnvelope } from './errors.ts';
 import { Manifest } from './manifest.ts';
+import type { MediaIndex } from './media/media-index.ts';
 import type { FetchLike } from './upload/put-chunk.ts';
 
 export interface ApiClientOptions { portal: string; token?: string; fetch: FetchLike }
@@ -61,7 +62,8 @@ export function createApiClient(opts: ApiClientOptions) {
     session: (cid: string) => call('GET', `/uploads/${id(cid)}`, UploadSession),
     register: (cid: string, req: RegisterChunksRequest) => call('POST', `/uploads/${id(cid)}/chunks`, RegisterChunksResponse, req),
     confirm: (cid: string, hashes: string[]) => call('POST', `/uploads/${id(cid)}/confirm`, ConfirmResponse, { hashes }),
-    commit: (cid: string) => call('POST', `/uploads/${id(cid)}/commit`, CommitResponse, {}),
+    /** `media`: the index the uploader built as it split the file (null or absent: none) */
+    commit: (cid: string, media?: MediaIndex | null) => call('POST', `/uploads/${id(cid)}/commit`, CommitResponse, media ? { media } : {}),
     gateway: (cid: string, from: number, body: Uint8Array | ReadableStream<Uint8Array>, init?: RequestInit) =>
       call('PUT', `/uploads/${id(cid)}/data?from=${from}`, GatewayResult, body, init),
     createProvider: (name: string) => call('POST', '/providers', CreateProviderResponse, { name }),

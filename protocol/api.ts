@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { ChunkHash, ContentId, NodeId } from './ids.ts';
 import { NodeInfo, NodeUrl } from './manifest.ts';
+import { MediaIndex } from './media/media-index.ts';
 import { Chunking, DEFAULT_CHUNK, MAX_CHUNK, MIN_CHUNK } from './split.ts';
 
 export const MAX_FILE_BYTES = 2 ** 45; // 32 TiB: comfortably within exact JS integers
@@ -99,6 +100,12 @@ export const GatewayResult = z.object({
 });
 export type GatewayResult = z.infer<typeof GatewayResult>;
 
+/** A commit body's limit: room for a full media index (MAX_SEEK_POINTS points) as JSON. */
+export const MAX_COMMIT_BYTES = 2 * 1024 * 1024;
+/** The uploader's media index travels with the commit; without one the edge's (gateway mode) is kept. */
+export const CommitRequest = z.object({ media: MediaIndex.optional() }).strict();
+export type CommitRequest = z.infer<typeof CommitRequest>;
+
 export const CommitResponse = z.object({ id: ContentId, version: z.number().int(), committedAt: z.number().int() });
 export type CommitResponse = z.infer<typeof CommitResponse>;
 
@@ -117,6 +124,8 @@ export type RemoveResponse = z.infer<typeof RemoveResponse>;
 export const ReplicaState = z.enum(['pending', 'stored', 'deleting']);
 export const ContentInfo = ContentSummary.extend({
   state: UploadState,
+  /** media only: the seek index built at upload */
+  media: MediaIndex.optional(),
   chunks: z.array(z.object({
     index: z.number().int(), offset: z.number().int(), length: z.number().int(), sealedLength: z.number().int(),
     hash: ChunkHash, replicas: z.array(z.object({ node: NodeId, state: ReplicaState })),
@@ -175,7 +184,23 @@ export const ChunkReportRequest = z.object({
 export type ChunkReportRequest = z.infer<typeof ChunkReportRequest>;
 /** `recorded` is false when the same report arrived within the last minute (logged once). */
 export const ChunkReportResponse = z.object({ recorded: z.boolean() });
+/**
+ * What the manager found when it looked at a reported replica itself: `healthy` (the node's copy
+ * verifies; the report changed nothing), `repaired` (a verified copy replaced it on the same node),
+ * `moved` (the bad copy was dropped and a verified copy placed on `target`), `degraded` (dropped,
+ * no node took a new copy yet), `unrecoverable` (no replica verifies: the content must be uploaded
+ * again), `unreachable` (the node did not answer), `skipped` (no longer a live replica).
+ */
+export const AuditOutcome = z.enum(['healthy', 'repaired', 'moved', 'degraded', 'unrecoverable', 'unreachable', 'skipped']);
+export type AuditOutcome = z.infer<typeof AuditOutcome>;
+export const ReplicaAudit = z.object({
+  index: z.number().int(), hash: ChunkHash, node: NodeId, queuedAt: z.number().int(), attempts: z.number().int(),
+  outcome: AuditOutcome.nullable(), doneAt: z.number().int().nullable(), target: NodeId.nullable(),
+});
+export type ReplicaAudit = z.infer<typeof ReplicaAudit>;
 export const ChunkReportList = z.object({
   reports: z.array(ChunkReportRequest.extend({ at: z.number().int() })),
+  /** the manager's audits of reported replicas, newest first */
+  audits: z.array(ReplicaAudit),
 });
 export type ChunkReportList = z.infer<typeof ChunkReportList>;

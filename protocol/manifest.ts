@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { SEAL_OVERHEAD } from './chunk-crypto.ts';
 import { ChunkHash, ContentId, NodeId } from './ids.ts';
+import { MediaIndex } from './media/media-index.ts';
 import { Chunking } from './split.ts';
 
 export const MANIFEST_FORMAT = 1;
@@ -15,6 +16,8 @@ export const NodeInfo = z.object({
   url: NodeUrl,
   region: z.string().max(64),
   grade: z.number().int().min(0).max(9),
+  /** recent health: replicas the managers found bad on this node in the last day (absent: none) */
+  faults: z.number().int().nonnegative().max(1_000_000).optional(),
 });
 export type NodeInfo = z.infer<typeof NodeInfo>;
 
@@ -43,6 +46,8 @@ export const Manifest = z.object({
   tokens: z.object({ get: z.string().max(8192) }),
   stamps: z.object({ upload: z.string().max(8192), commit: z.string().max(8192) }),
   key: z.object({ secret: z.string().regex(/^[A-Za-z0-9_-]{43}$/) }),
+  /** media only: the seek index built at upload */
+  media: MediaIndex.optional(),
 }).superRefine((m, ctx) => {
   let offset = 0;
   const known = new Set(m.nodes.map((n) => n.id));
@@ -55,6 +60,7 @@ export const Manifest = z.object({
     if (new Set(c.nodes).size !== c.nodes.length) ctx.addIssue({ code: 'custom', message: `chunk ${i} names a node twice`, path: ['chunks', i, 'nodes'] });
     offset += c.length;
   });
+  if (m.media?.seek.some(([, at]) => at >= m.size)) ctx.addIssue({ code: 'custom', message: 'a seek point lies past the end', path: ['media', 'seek'] });
   if (offset !== m.size) ctx.addIssue({ code: 'custom', message: 'chunk lengths do not add up to the size', path: ['chunks'] });
 });
 export type Manifest = z.infer<typeof Manifest>;

@@ -1,11 +1,9 @@
 // The service worker's one handler: answers GET/HEAD for /c/{id} and /c/{id}/{name} under its
 // scope with a streaming 200/206/416, the plaintext coming from the window of decrypted chunks
-// and the shared engine. Everything platform-specific (fetch, crypto, clock) comes in as deps,
-// so the same handler runs under a test's fakes.
-import type { CryptoLike } from '../protocol/crypto-like.ts';
+// and the shared engine. Everything platform-specific (fetch, crypto, clock, history, settings)
+// comes in with the engine session, so the same handler runs under a test's fakes.
 import type { EngineEvent } from '../protocol/engine/events.ts';
-import type { FetchLike } from '../protocol/engine/fetch-chunk.ts';
-import type { NodeStatsTable } from '../protocol/engine/node-stats.ts';
+import type { EngineSession } from '../protocol/engine/session.ts';
 import { BunsanError } from '../protocol/errors.ts';
 import { parseContentPath } from '../protocol/serve/content-path.ts';
 import type { ContentSource } from '../protocol/serve/content-source.ts';
@@ -18,11 +16,8 @@ export interface ContentHandlerDeps {
   scope: string;
   source: ContentSource;
   cache: PlainWindow;
-  crypto: CryptoLike;
-  fetch: FetchLike;
-  now: () => number;
-  /** node history kept across requests, so a slow or dead node is remembered */
-  stats: NodeStatsTable;
+  /** the engine with its node history (kept across requests, so a slow or dead node is remembered) and the user's settings */
+  engine: Pick<EngineSession, 'prepare'>;
   onEvent?: (contentId: string, e: EngineEvent) => void;
   /** most bytes answered to a media element's open-ended range (default 16 MiB): see ContentRequest */
   mediaSlice?: number;
@@ -53,10 +48,9 @@ export function contentHandler(d: ContentHandlerDeps) {
           method: req.method, range: req.headers.get('range'), ifRange: req.headers.get('if-range'),
           openEndedLimit: MEDIA.has(req.destination) ? d.mediaSlice ?? 16 * 1024 * 1024 : undefined,
         });
-        const body = plan.range && rangeStream({
-          manifest, publicKey, range: plan.range, cache: d.cache, crypto: d.crypto, fetch: d.fetch, now: d.now,
-          stats: d.stats, signal: req.signal, onEvent: d.onEvent && ((e) => d.onEvent!(path.id, e)),
-        });
+        // The settings are read for every request: a node excluded a moment ago is not asked.
+        const run = plan.range && await d.engine.prepare({ manifest, publicKey, onEvent: d.onEvent && ((e) => d.onEvent!(path.id, e)) });
+        const body = run && rangeStream({ ...run.options, range: plan.range!, cache: d.cache, signal: req.signal });
         return new Response(body, { status: plan.status, headers: plan.headers });
       } catch (err) {
         if (err instanceof BunsanError && (err.code === 'token_invalid' || err.code === 'token_expired')) d.source.forget(path.id);

@@ -1,8 +1,11 @@
 // The saved copy first: chunk requests are answered from the offline store when it holds the
 // chunk (no network, and the engine still checks stamp, hash and decryption as for a node), and
 // manifests and the portal's key fall back to the stored ones when the portal cannot be reached.
+// Downloads of a saved content keep their measurements to themselves: a chunk read from the
+// store says how fast the device is, not the node, and must not enter the node history.
 import { BunsanError } from '../protocol/errors.ts';
 import type { FetchLike } from '../protocol/engine/fetch-chunk.ts';
+import type { EngineSession } from '../protocol/engine/session.ts';
 import { STAMP_HEADER } from '../protocol/node-protocol.ts';
 import type { ContentSource } from '../protocol/serve/content-source.ts';
 import type { OfflineStore } from './offline-store.ts';
@@ -19,6 +22,16 @@ export function localFirstFetch(store: OfflineStore, network: FetchLike): FetchL
     return new Response(saved.sealed as BodyInit, {
       status: 200, headers: { [STAMP_HEADER]: saved.stamp, 'content-length': String(saved.sealed.length) },
     });
+  };
+}
+
+export function localFirstEngine(store: OfflineStore, engine: Pick<EngineSession, 'prepare'>): Pick<EngineSession, 'prepare'> {
+  return {
+    async prepare(input) {
+      const saved = (await store.list().catch(() => [])).some((i) => i.id === input.manifest.id && i.savedChunks > 0);
+      // Its own table, and no probe: the chunks come from the store, the nodes are not being chosen.
+      return engine.prepare(saved ? { stats: new Map(), probe: false, ...input } : input);
+    },
   };
 }
 

@@ -5,7 +5,7 @@
 import type { CryptoLike } from '../protocol/crypto-like.ts';
 import { downloadContent } from '../protocol/engine/download.ts';
 import type { FetchLike } from '../protocol/engine/fetch-chunk.ts';
-import type { NodeStatsTable } from '../protocol/engine/node-stats.ts';
+import type { EngineSession } from '../protocol/engine/session.ts';
 import { STAMP_HEADER } from '../protocol/node-protocol.ts';
 import type { ContentSource } from '../protocol/serve/content-source.ts';
 import { chunkHashOf, localFirstFetch } from './local-first.ts';
@@ -18,7 +18,8 @@ export interface SaveDeps {
   fetch: FetchLike;
   crypto: CryptoLike;
   now: () => number;
-  stats: NodeStatsTable;
+  /** the engine session: node history, the user's node settings, reports */
+  engine: Pick<EngineSession, 'prepare'>;
   onProgress: (p: { id: string; savedChunks: number; chunks: number; done: boolean }) => void;
   /** the viewer's grant, for a private content */
   grant?: string;
@@ -41,8 +42,8 @@ export async function saveOffline(id: string, d: SaveDeps): Promise<void> {
   let saved = (await d.store.list()).find((i) => i.id === id)?.savedChunks ?? 0;
   const progress = (done: boolean) => d.onProgress({ id, savedChunks: saved, chunks: manifest.chunks.length, done });
   progress(false);
-  for await (const _ of downloadContent({
-    manifest, publicKey, crypto: d.crypto, fetch: localFirstFetch(d.store, network), now: d.now, stats: d.stats,
+  const run = await d.engine.prepare({
+    manifest, publicKey, crypto: d.crypto, fetch: localFirstFetch(d.store, network), now: d.now,
     onEvent: (e) => {
       if (e.type !== 'chunk-done') return;
       const hash = manifest.chunks[e.index].hash;
@@ -51,7 +52,8 @@ export async function saveOffline(id: string, d: SaveDeps): Promise<void> {
       captured.delete(hash);
       writes.push(d.store.putChunk(id, hash, got.stamp, got.sealed).then(() => { saved++; progress(false); }));
     },
-  })) {
+  });
+  for await (const _ of downloadContent(run.options)) {
     // the plaintext is not kept: the store holds ciphertext only
   }
   await Promise.all(writes);

@@ -2,6 +2,9 @@
 // by its hash, with the node's stamp digest), and the manifest encrypted under a device key.
 // The device key is a non-extractable AES-GCM CryptoKey stored as a key object: script can use
 // it but never read its bytes, so neither the content key nor any plaintext is on disk in the clear.
+// Beside the name and size, an item keeps the media's seek index and the chunking in the clear:
+// the player reads them from the list to seek and draw its map offline, and they hold no key
+// and no content bytes (the chunk lengths show in the stored ciphertext anyway).
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { Manifest } from '../protocol/manifest.ts';
 import type { SavedSummary } from '../protocol/serve/offline-messages.ts';
@@ -46,6 +49,7 @@ export class OfflineStore {
     await db.put('items', {
       id: m.id, name: m.name, type: m.type, size: m.size, chunks: m.chunks.length, bytes: old?.bytes ?? 0,
       savedChunks: old?.savedChunks ?? 0, complete: false, savedAt: Date.now(), sealedManifest: { iv, data },
+      chunking: m.chunking, ...(m.media ? { media: m.media } : {}),
     });
   }
 

@@ -16,7 +16,7 @@ export interface SwMessageEvent extends SwExtendableEvent {
 }
 
 export interface SwScope {
-  readonly registration: { readonly scope: string };
+  readonly registration: { readonly scope: string; readonly active: object | null };
   readonly location: { readonly origin: string };
   readonly clients: { claim(): Promise<void> };
   skipWaiting(): Promise<void>;

@@ -25,7 +25,9 @@ export async function lsCommand(c: CommandContext): Promise<void> {
 export async function infoCommand(c: CommandContext): Promise<void> {
   const info = await c.api.info(oneId(c));
   const head = `${info.name}  ${info.type}  ${formatBytes(info.size)}  ${info.chunkCount} chunks  state ${info.state}  replicas ${info.replicas}`;
-  c.out(info, [head, table([
+  const m = info.media;
+  const media = m && `media ${m.container}${m.mime ? ` (${m.mime})` : ''}  duration ${m.duration === null ? 'unknown' : `${m.duration.toFixed(1)} s`}  ${m.seek.length} seek points  ${m.streamable ? 'streamable' : 'not streamable (MP4 not fragmented)'}`;
+  c.out(info, [head, ...(media ? [media] : []), table([
     ['#', 'OFFSET', 'LENGTH', 'HASH', 'NODES'],
     ...info.chunks.map((ch) => [String(ch.index), String(ch.offset), String(ch.length), ch.hash.slice(0, 16),
       ch.replicas.map((r) => (r.state === 'stored' ? r.node : `${r.node}(${r.state})`)).join(' ')]),

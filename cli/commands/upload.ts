@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import type { ApiClient } from '../../protocol/api-client.ts';
 import type { OpenUploadRequest, UploadSession } from '../../protocol/api.ts';
 import type { CryptoLike } from '../../protocol/crypto-like.ts';
+import type { MediaIndex } from '../../protocol/media/media-index.ts';
 import { BunsanError } from '../../protocol/errors.ts';
 import { DEFAULT_CHUNK, MAX_CHUNK, MIN_CHUNK, planChunks } from '../../protocol/split.ts';
 import { uploadDirect } from '../../protocol/upload/direct.ts';
@@ -101,10 +102,12 @@ export async function uploadCommand(c: CommandContext): Promise<void> {
   const started = Date.now();
   let counts: { sentChunks: number; skippedChunks: number; peakEdgeBufferedBytes?: number } = { sentChunks: 0, skippedChunks: session.chunkCount };
   if (session.state === 'uploading') {
+    // Gateway mode: the edge builds the media index from the bytes it splits.
+    let media: MediaIndex | null = null;
     if (mode === 'direct') {
       const fh = await open(path, 'r');
       try {
-        counts = await uploadDirect({
+        ({ media, ...counts } = await uploadDirect({
           api: c.api, session, crypto: cryptoLike, fetch: (u, i) => fetch(u, i),
           read: async (offset, length) => {
             const buf = new Uint8Array(length);
@@ -112,14 +115,14 @@ export async function uploadCommand(c: CommandContext): Promise<void> {
             return bytesRead === length ? buf : buf.subarray(0, bytesRead);
           },
           onProgress: (p) => bar.update(p.bytesDone, p.bytesTotal),
-        });
+        }));
       } finally {
         await fh.close();
       }
     } else {
       counts = await uploadThroughGateway(c.api, session, path, (done) => bar.update(done, session.size));
     }
-    await c.api.commit(session.id);
+    await c.api.commit(session.id, media);
     session = await c.api.session(session.id);
   }
   bar.finish();

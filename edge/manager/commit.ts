@@ -1,17 +1,20 @@
 // Commit: only when every chunk has its required replicas confirmed by the nodes. Then the
-// commit stamp binds the ordered hash list, the catalog lists the content, and the placement
-// index in D1 mirrors where every replica lives.
+// commit stamp binds the ordered hash list, the catalog lists the content, the placement
+// index in D1 mirrors where every replica lives, and the media index (the uploader's, else the
+// one the edge built in gateway mode) is kept for the manifest.
 import type { CommitResponse } from '../../protocol/api.ts';
 import { BunsanError } from '../../protocol/errors.ts';
 import { hashListRoot, signStamp } from '../../protocol/stamps.ts';
 import { logEvent } from '../registry.ts';
 import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
+import { checkMedia, gatewayMedia } from './media.ts';
 import { deleteOnNode } from './node-client.ts';
 
-export async function commitUpload(deps: ManagerDeps, caller: Caller): Promise<CommitResponse> {
+export async function commitUpload(deps: ManagerDeps, caller: Caller, rawMedia?: unknown): Promise<CommitResponse> {
   const { store, env } = deps;
   const record = requireRecord(store);
   requireOwner(record, caller);
+  const sent = checkMedia(rawMedia, record.size);
   if (record.state === 'committed') return { id: record.id, version: record.version, committedAt: record.committedAt! };
   if (record.state !== 'uploading') throw new BunsanError('conflict', `content is ${record.state}`);
   const chunks = store.chunks();
@@ -29,7 +32,10 @@ export async function commitUpload(deps: ManagerDeps, caller: Caller): Promise<C
   });
   record.state = 'committed';
   record.committedAt = now;
+  const media = sent ?? gatewayMedia(store, record.size);
   store.saveRecord(record);
+  store.setMedia('index', media);
+  store.setMedia('indexer', null);
   const live = new Set(hashes);
   const placements = store.replicas().filter((r) => live.has(r.hash) && r.state === 'stored');
   const stmts = [

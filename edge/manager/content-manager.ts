@@ -5,10 +5,11 @@
 // catalog entry goes, on request or when retention ends.
 import { DurableObject } from 'cloudflare:workers';
 import type {
-  CommitResponse, ConfirmResponse, ContentInfo, GrantResponse, RegisterChunksRequest, RegisterChunksResponse,
-  RevokeGrantResponse, UploadSession,
+  ChunkReportRequest, CommitResponse, ConfirmResponse, ContentInfo, GrantResponse, RegisterChunksRequest, RegisterChunksResponse,
+  ReplicaAudit, RevokeGrantResponse, UploadSession,
 } from '../../protocol/api.ts';
 import type { Manifest } from '../../protocol/manifest.ts';
+import type { IndexerSnapshot } from '../../protocol/media/media-indexer.ts';
 import type { PortalEnv } from '../env.ts';
 import { toRpc, type RpcResult } from '../http.ts';
 import { signingKey } from '../keys.ts';
@@ -16,11 +17,14 @@ import { logEvent } from '../registry.ts';
 import type { ViewerAccess } from './access.ts';
 import { commitUpload } from './commit.ts';
 import type { Caller } from './deps.ts';
+import { AuditStore } from './audit-store.ts';
 import { GrantStore } from './grant-store.ts';
 import { createGrant, revokeGrant } from './grants.ts';
+import { mediaProgress, saveMediaProgress } from './media.ts';
 import { openUpload, type OpenInput } from './open.ts';
 import { confirmChunks, registerChunks } from './placement-flow.ts';
 import { removeContent } from './remove.ts';
+import { runDueAudits } from './replica-audit.ts';
 import { dueDuty, nextAlarmAt } from './schedule.ts';
 import { ManagerStore } from './store.ts';
 import { buildInfo, buildManifest, sessionOf } from './views.ts';
@@ -31,20 +35,22 @@ type Removal = { state: 'deleted' | 'deleting'; pendingNodes: string[] };
 export class ContentManager extends DurableObject<PortalEnv> {
   private readonly store: ManagerStore;
   private readonly grants: GrantStore;
+  private readonly audits: AuditStore;
 
   constructor(ctx: DurableObjectState, env: PortalEnv) {
     super(ctx, env);
     this.store = new ManagerStore(ctx.storage.sql);
     this.grants = new GrantStore(ctx.storage.sql);
+    this.audits = new AuditStore(ctx.storage.sql);
   }
 
   private async deps() {
     return { env: this.env, store: this.store, key: await signingKey(this.env.SIGNING_KEY), now: () => Date.now(), fetch: (u: RequestInfo | URL, i?: RequestInit) => fetch(u, i) };
   }
 
-  /** One alarm serves both the delete retry and the retention end: set it to whichever is due first. */
+  /** One alarm serves the delete retry, the retention end and the audits: set it to whichever is due first. */
   private async reschedule(): Promise<void> {
-    const at = nextAlarmAt(this.store.record(), Date.now());
+    const at = nextAlarmAt(this.store.record(), Date.now(), this.audits.nextDue());
     if (at === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(at);
   }
@@ -79,8 +85,18 @@ export class ContentManager extends DurableObject<PortalEnv> {
     return toRpc(async () => confirmChunks(await this.deps(), caller, hashes));
   }
 
-  commit(caller: Caller): Promise<RpcResult<CommitResponse>> {
-    return toRpc(async () => commitUpload(await this.deps(), caller));
+  /** `media`: the uploader's index, checked here (the portal has parsed it, but trusts nothing it relays) */
+  commit(caller: Caller, media?: unknown): Promise<RpcResult<CommitResponse>> {
+    return toRpc(async () => commitUpload(await this.deps(), caller, media));
+  }
+
+  /** The edge indexer's state in gateway mode, to go on from where the last request left it. */
+  mediaProgress(caller: Caller): Promise<RpcResult<IndexerSnapshot | null>> {
+    return toRpc(async () => mediaProgress(await this.deps(), caller));
+  }
+
+  saveMediaProgress(caller: Caller, state: IndexerSnapshot): Promise<RpcResult<null>> {
+    return toRpc(async () => (saveMediaProgress(await this.deps(), caller, state), null));
   }
 
   manifest(access: ViewerAccess = {}): Promise<RpcResult<Manifest>> {
@@ -103,8 +119,32 @@ export class ContentManager extends DurableObject<PortalEnv> {
     return toRpc(async () => this.finishRemoval(await removeContent(await this.deps(), caller)));
   }
 
-  /** Retries a delete that could not reach every node, and deletes the content when retention ends. */
+  /**
+   * A client reported that `node` served chunk `index` wrong: the manager will look for itself
+   * (from its alarm, so the reporter does not wait). Repeats while one is pending or shortly
+   * after one finished are not queued.
+   */
+  queueAudit(r: ChunkReportRequest): Promise<RpcResult<{ queued: boolean }>> {
+    return toRpc(async () => {
+      const record = this.store.record();
+      const chunk = this.store.chunkByHash(r.hash);
+      if (!record || record.state !== 'committed' || chunk?.idx !== r.index) return { queued: false };
+      const queued = this.audits.queue({ idx: r.index, hash: r.hash, node: r.node, code: r.code }, Date.now());
+      if (queued) await this.reschedule();
+      return { queued };
+    });
+  }
+
+  audited(): ReplicaAudit[] {
+    return this.audits.list().map((a) => ({
+      index: a.idx, hash: a.hash, node: a.node_id, queuedAt: a.queued_at, attempts: a.attempts,
+      outcome: a.outcome, doneAt: a.done_at, target: a.target,
+    }));
+  }
+
+  /** Audits reported replicas, retries a delete that could not reach every node, and deletes the content when retention ends. */
   async alarm(): Promise<void> {
+    if (this.store.record()?.state === 'committed' && this.audits.nextDue() !== null) await runDueAudits(await this.deps(), this.audits);
     const record = this.store.record();
     const duty = dueDuty(record, Date.now());
     if (!record || !duty) return this.reschedule();

@@ -1,5 +1,5 @@
-// A Durable Object has one alarm. Two duties share it: retrying a delete that could not reach
-// every node, and ending retention at the stamp's expireAt. The alarm is always set to the
+// A Durable Object has one alarm. Three duties share it: retrying a delete that could not reach
+// every node, ending retention at the stamp's expireAt, and auditing reported replicas. The alarm is always set to the
 // earliest due duty, recomputed from the record after every change, so neither overwrites the
 // other.
 import type { ContentRecord } from './store.ts';
@@ -7,11 +7,11 @@ import type { ContentRecord } from './store.ts';
 export const DELETE_RETRY_MS = 30_000;
 
 /** When the manager must next wake up, or null when nothing is due ever. */
-export function nextAlarmAt(record: ContentRecord | null, now: number): number | null {
+export function nextAlarmAt(record: ContentRecord | null, now: number, auditDue: number | null = null): number | null {
   if (!record) return null;
   if (record.state === 'deleting') return now + DELETE_RETRY_MS;
-  if (record.expireAt !== undefined) return Math.max(now, record.expireAt);
-  return null;
+  const due = [record.expireAt, auditDue ?? undefined].filter((t): t is number => t !== undefined);
+  return due.length ? Math.max(now, Math.min(...due)) : null;
 }
 
 /** What the alarm should do now: keep deleting, start deleting (retention over), or nothing yet. */

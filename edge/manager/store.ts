@@ -23,6 +23,7 @@ export interface ContentRecord {
   expireAt?: number;
 }
 
+export type MediaKey = 'index' | 'indexer';
 export type ChunkRow = { idx: number; off: number; len: number; sealed_len: number | null; hash: string | null };
 export type ReplicaRow = { hash: string; node_id: string; state: ReplicaState };
 
@@ -31,7 +32,19 @@ export class ManagerStore {
     sql.exec(`CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS chunks (idx INTEGER PRIMARY KEY, off INTEGER NOT NULL, len INTEGER NOT NULL, sealed_len INTEGER, hash TEXT);
       CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
-      CREATE TABLE IF NOT EXISTS replicas (hash TEXT NOT NULL, node_id TEXT NOT NULL, state TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (hash, node_id));`);
+      CREATE TABLE IF NOT EXISTS replicas (hash TEXT NOT NULL, node_id TEXT NOT NULL, state TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (hash, node_id));
+      CREATE TABLE IF NOT EXISTS media (k TEXT PRIMARY KEY, v TEXT NOT NULL);`);
+  }
+
+  /** JSON under `k` in the media table: 'index' (the committed seek index), 'indexer' (the edge's, mid-upload). */
+  media<T>(k: MediaKey): T | null {
+    const row = this.sql.exec<{ v: string }>('SELECT v FROM media WHERE k = ?', k).toArray()[0];
+    return row ? (JSON.parse(row.v) as T) : null;
+  }
+
+  setMedia(k: MediaKey, v: unknown): void {
+    if (v === null || v === undefined) this.sql.exec('DELETE FROM media WHERE k = ?', k);
+    else this.sql.exec('INSERT OR REPLACE INTO media (k, v) VALUES (?, ?)', k, JSON.stringify(v));
   }
 
   record(): ContentRecord | null {

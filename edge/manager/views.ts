@@ -5,9 +5,10 @@ import { fromBase64Url, toBase64Url } from '../../protocol/bytes.ts';
 import { SEAL_OVERHEAD } from '../../protocol/chunk-crypto.ts';
 import { BunsanError } from '../../protocol/errors.ts';
 import { MANIFEST_FORMAT, type Manifest } from '../../protocol/manifest.ts';
+import type { MediaIndex } from '../../protocol/media/media-index.ts';
 import { expiresIn, issueToken, TOKEN_TTL } from '../../protocol/tokens.ts';
 import { unwrapSecret } from '../keys.ts';
-import { listNodes } from '../registry.ts';
+import { FAULT_WINDOW_MS, listNodes, recentFaults } from '../registry.ts';
 import { authorizeViewer, type ViewerAccess } from './access.ts';
 import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
 import type { GrantStore } from './grant-store.ts';
@@ -35,7 +36,8 @@ export async function buildManifest(deps: ManagerDeps, grants: GrantStore, acces
     if (rep.state === 'stored') stored.set(rep.hash, [...(stored.get(rep.hash) ?? []), rep.node_id]);
   }
   // Retired nodes are gone from the directory, so chunk lists must not name them either.
-  const directory = (await listNodes(deps.env.DB)).filter((n) => n.state !== 'retired');
+  const [all, faults] = await Promise.all([listNodes(deps.env.DB), recentFaults(deps.env.DB, deps.now() - FAULT_WINDOW_MS)]);
+  const directory = all.filter((n) => n.state !== 'retired');
   const live = new Set(directory.map((n) => n.id));
   const used = new Set([...stored.values()].flat());
   const now = deps.now();
@@ -47,12 +49,18 @@ export async function buildManifest(deps: ManagerDeps, grants: GrantStore, acces
       index: c.idx, offset: c.off, length: c.len, sealedLength: c.sealed_len ?? c.len + SEAL_OVERHEAD, hash: c.hash!,
       nodes: (stored.get(c.hash!) ?? []).filter((n) => live.has(n)),
     })),
-    nodes: directory.filter((n) => used.has(n.id)).map(({ id, url, region, grade }) => ({ id, url, region, grade })),
+    nodes: directory.filter((n) => used.has(n.id)).map(({ id, url, region, grade }) => ({ id, url, region, grade, ...(faults.get(id) ? { faults: faults.get(id) } : {}) })),
     tokens: { get: await issueToken(crypto, deps.key, { t: 'get', c: r.id, exp: expiresIn(now, TOKEN_TTL.get) }) },
     stamps: { upload: r.stamp, commit: r.commitStamp! },
     key: { secret: toBase64Url(secret) },
+    ...mediaOf(deps),
   };
 }
+
+const mediaOf = (deps: ManagerDeps): { media?: MediaIndex } => {
+  const media = deps.store.media<MediaIndex>('index');
+  return media ? { media } : {};
+};
 
 export async function buildInfo(deps: ManagerDeps, caller: Caller): Promise<ContentInfo> {
   const r = requireRecord(deps.store);
@@ -66,6 +74,7 @@ export async function buildInfo(deps: ManagerDeps, caller: Caller): Promise<Cont
       index: c.idx, offset: c.off, length: c.len, sealedLength: c.sealed_len ?? 0, hash: c.hash ?? '0'.repeat(64),
       replicas: c.hash ? reps.get(c.hash) ?? [] : [],
     })),
+    ...mediaOf(deps),
   };
 }
 

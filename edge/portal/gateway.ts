@@ -2,12 +2,14 @@
 // which cuts them by the content's chunk plan, seals each chunk and places it, holding at most
 // WINDOW chunks at a time, never the file. A request covers chunks from ?from= to where its body
 // ends, so a large file is sent as several requests and an interrupted one resumes at `next`.
+// The plaintext also feeds the media indexer, whose state the manager keeps across requests.
 import type { GatewayResult } from '../../protocol/api.ts';
 import { fromBase64Url } from '../../protocol/bytes.ts';
 import { deriveContentKey, sealChunk } from '../../protocol/chunk-crypto.ts';
 import { BunsanError } from '../../protocol/errors.ts';
 import { ExactReader } from '../../protocol/exact-reader.ts';
 import { sha256Hex } from '../../protocol/hash.ts';
+import { MediaIndexer } from '../../protocol/media/media-indexer.ts';
 import { planChunks } from '../../protocol/split.ts';
 import { putChunk } from '../../protocol/upload/put-chunk.ts';
 import { fromRpc } from '../http.ts';
@@ -29,6 +31,8 @@ export async function gatewayUpload(req: Request, stub: ReturnType<typeof manage
   const key = await deriveContentKey(crypto, fromBase64Url(session.secret), ctx);
   const done = new Set(session.stored);
   const reader = new ExactReader(req.body.getReader());
+  const indexer = await resumeIndexer(stub, caller, from < spans.length ? spans[from].offset : session.size);
+  const indexedFrom = indexer?.position ?? 0;
   const inflight = new Set<Promise<void>>();
   let held = 0;
   let peak = 0;
@@ -42,6 +46,8 @@ export async function gatewayUpload(req: Request, stub: ReturnType<typeof manage
     const hash = await sha256Hex(crypto, sealed);
     const reg = fromRpc(await stub.register(caller, { chunks: [{ index, hash, sealedLength: sealed.length }] }));
     await Promise.all(reg.chunks[0].targets.map((t) => putChunk(fetch, t, hash, sealed)));
+    // Saved before the chunk counts as stored, so the kept state always covers every stored chunk.
+    if (indexer) fromRpc(await stub.saveMediaProgress(caller, indexer.snapshot()));
     const conf = fromRpc(await stub.confirm(caller, [hash]));
     if (!conf.stored.includes(index)) {
       throw new BunsanError('node_unreachable', `chunk ${index} was not confirmed by ${conf.missing[0]?.nodes.join(', ') || 'its nodes'}`);
@@ -64,6 +70,7 @@ export async function gatewayUpload(req: Request, stub: ReturnType<typeof manage
       break;
     }
     if (plain.length < spans[i].length) break; // the body ended: a later request continues here
+    if (indexer && spans[i].offset + plain.length > indexer.position) indexer.push(plain.subarray(indexer.position - spans[i].offset));
     if (done.has(i)) continue;
     held += plain.length;
     peak = Math.max(peak, held + reader.buffered);
@@ -73,6 +80,8 @@ export async function gatewayUpload(req: Request, stub: ReturnType<typeof manage
     inflight.add(p);
   }
   await Promise.all(inflight);
+  // What was fed after the last store (chunks already stored, read again) is kept too.
+  if (indexer && indexer.position > indexedFrom) await stub.saveMediaProgress(caller, indexer.snapshot()).catch(() => null);
   if (failure) throw failure;
   if (i >= spans.length && (await reader.read(1)).length > 0) {
     throw new BunsanError('bad_request', `body is longer than the declared size of ${session.size} bytes`);
@@ -80,4 +89,15 @@ export async function gatewayUpload(req: Request, stub: ReturnType<typeof manage
   let next = from;
   while (next < spans.length && done.has(next)) next++;
   return { next, storedChunks, peakBufferedBytes: peak };
+}
+
+/**
+ * The indexer as the last request left it, or a new one at the start of the file. It must have
+ * seen every byte before `offset` (where this body starts); if it has not (a state lost), the
+ * upload goes on without an index.
+ */
+async function resumeIndexer(stub: ReturnType<typeof managerStub>, caller: Caller, offset: number): Promise<MediaIndexer | null> {
+  const saved = fromRpc(await stub.mediaProgress(caller));
+  const indexer = saved ? new MediaIndexer(saved) : new MediaIndexer();
+  return indexer.position >= offset ? indexer : null;
 }

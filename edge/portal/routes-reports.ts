@@ -3,7 +3,8 @@
 // in the registry's log, for the manager or the operator to act on (audit, re-copy, retire the
 // node). No credential is needed — whoever holds the manifest may report — so the body is
 // strict and small, it must name a replica the placement index knows, and a repeat of the same
-// report within a minute is acknowledged without logging it again.
+// report within a minute is acknowledged without logging it again. The content's manager then
+// audits the replica itself and replaces a bad one (edge/manager/replica-audit.ts).
 import { Hono } from 'hono';
 import { ChunkReportRequest, MAX_REPORT_BYTES, ReportCode } from '../../protocol/api.ts';
 import { BunsanError } from '../../protocol/errors.ts';
@@ -11,7 +12,7 @@ import type { PortalEnv } from '../env.ts';
 import { jsonBody } from '../http.ts';
 import { getContent, logEvent } from '../registry.ts';
 import { requireAdmin, type PortalVars } from './auth.ts';
-import { parseContentId } from './managers.ts';
+import { managerStub, parseContentId } from './managers.ts';
 
 const REPEAT_WINDOW_MS = 60_000;
 const LIST_LIMIT = 100;
@@ -35,6 +36,9 @@ reports.post('/:id/reports', async (c) => {
   ).bind(id, now - REPEAT_WINDOW_MS, r.node, detail).first<{ seen: number }>();
   if (repeat) return c.json({ recorded: false }, 202);
   await logEvent(c.env.DB, { at: now, kind: 'chunk-report', content: id, node: r.node, detail: { index: r.index, hash: r.hash, code: r.code } }).run();
+  // The manager audits the replica and replaces it if it is bad. The report stands even when the
+  // manager cannot be reached now: it is in the log for the operator.
+  await managerStub(c.env, id).queueAudit(r).catch((err: Error) => console.warn(`audit of ${r.hash} on ${r.node} not queued: ${err.message}`));
   return c.json({ recorded: true }, 202);
 });
 
@@ -48,5 +52,6 @@ reports.get('/:id/reports', requireAdmin, async (c) => {
     const code = ReportCode.safeParse(d.code);
     return code.success ? [{ at: row.at, node: row.node_id, index: d.index, hash: d.hash, code: code.data }] : [];
   });
-  return c.json({ reports: list }, 200, { 'cache-control': 'no-store' });
+  const audits = await managerStub(c.env, id).audited().catch(() => []);
+  return c.json({ reports: list, audits }, 200, { 'cache-control': 'no-store' });
 });

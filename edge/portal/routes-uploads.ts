@@ -1,7 +1,7 @@
 // Upload portal: open, register sealed chunks (direct mode), confirm, stream through the edge
 // (gateway mode), commit. Both modes resume: the session says which chunks are already stored.
 import { Hono } from 'hono';
-import { ConfirmRequest, OpenUploadRequest, RegisterChunksRequest } from '../../protocol/api.ts';
+import { CommitRequest, ConfirmRequest, MAX_COMMIT_BYTES, OpenUploadRequest, RegisterChunksRequest } from '../../protocol/api.ts';
 import { newContentId } from '../../protocol/ids.ts';
 import type { PortalEnv } from '../env.ts';
 import { fromRpc, jsonBody } from '../http.ts';
@@ -46,5 +46,7 @@ uploads.put('/:id/data', async (c) => {
 
 uploads.post('/:id/commit', async (c) => {
   const { stub } = await knownContent(c.env, c.req.param('id'));
-  return c.json(fromRpc(await stub.commit(c.get('caller'))));
+  // A body is optional: without one (or without media) nothing but the commit is asked.
+  const body = c.req.raw.body === null ? {} : await jsonBody(c.req.raw, CommitRequest, MAX_COMMIT_BYTES);
+  return c.json(fromRpc(await stub.commit(c.get('caller'), body.media)));
 });

@@ -1,6 +1,7 @@
 // Which replica serves a chunk: the one expected to deliver it first, from every signal there
 // is. Measured speed (probe timings, every fetch, history from earlier sessions) feeds the
-// prediction; for nodes never measured the manager's hints stand in (same region, higher grade);
+// prediction; for nodes never measured the manager's hints stand in (same region, higher grade),
+// and a node the managers recently found serving bad replicas looks slower;
 // the user's preferred nodes are favoured; a random tie-break spreads many fresh clients over
 // equal nodes. Kept in one replaceable function: the scheduler only needs "the best now".
 import { expectedMs, priorsFrom, type Priors } from './estimate.ts';
@@ -13,8 +14,11 @@ export interface Candidate {
   /** bytes still due from this node for requests already sent (this download's queue) */
   queueBytes?: number;
   /** the manifest's node directory entry */
-  hint?: { region?: string; grade?: number };
+  hint?: NodeHint;
 }
+
+/** What the manifest's node directory says about a node. */
+export interface NodeHint { region?: string; grade?: number; faults?: number }
 
 export interface ChooseContext {
   now: number;
@@ -38,12 +42,22 @@ export const PREFER_WEIGHT = 0.5;
 /** Costs within this fraction of each other count as a tie, broken at random. */
 export const TIE_JITTER = 0.02;
 
-/** Hints only stand in for measurements: same region and a higher grade make a fresh node look closer. */
+/** Each recent bad replica makes a node look this much slower, up to FAULT_CAP of them. */
+export const FAULT_PENALTY = 0.1;
+const FAULT_CAP = 5;
+
+/**
+ * Region and grade only stand in for measurements: same region and a higher grade make a fresh
+ * node look closer. Recent faults count even for a measured node, since speed says nothing
+ * about whether its bytes verify; the penalty is mild because the manager replaces what it finds.
+ */
 function hintFactor(c: Candidate, region: string | undefined): number {
-  if (c.node.updatedAt > 0 || !c.hint) return 1;
+  if (!c.hint) return 1;
+  const faults = 1 + FAULT_PENALTY * Math.min(FAULT_CAP, c.hint.faults ?? 0);
+  if (c.node.updatedAt > 0) return faults;
   const grade = Math.max(0, Math.min(9, c.hint.grade ?? 0));
   const near = region && c.hint.region && c.hint.region === region ? 0.8 : 1;
-  return near * (1 - 0.02 * grade);
+  return near * (1 - 0.02 * grade) * faults;
 }
 
 /** The expected finish (ms from now) of the chunk on this candidate, weighted by hints and preference. */

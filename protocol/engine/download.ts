@@ -108,7 +108,7 @@ export async function* downloadContent(opts: EngineOptions): AsyncGenerator<Uint
 
   const sched = new Scheduler({
     chunks: m.chunks, first, last, nodes,
-    hints: new Map(usable.map((n) => [n.id, { region: n.region, grade: n.grade }])),
+    hints: new Map(usable.map((n) => [n.id, { region: n.region, grade: n.grade, faults: n.faults }])),
     source: { crypto, fetch: opts.fetch, key, keyCtx, token: m.tokens.get },
     now: opts.now, sleep, ...limits,
     budget: deviceBudget(opts.device),

@@ -16,7 +16,7 @@ export interface ChunkSource {
   fetch: FetchLike;
   key: CryptoKey;
   keyCtx: KeyContext;
-  /** download token, sent as a bearer */
+  /** download token, sent in the query string (see chunkRequest) */
   token: string;
 }
 
@@ -52,10 +52,7 @@ export async function fetchChunk(
   const asked = prefix?.length ?? 0;
   let res: Response;
   try {
-    res = await src.fetch(chunkUrl(nodeUrl, chunk.hash), {
-      headers: { authorization: `Bearer ${src.token}`, ...(asked > 0 ? { range: `bytes=${asked}-` } : {}) },
-      signal,
-    });
+    res = await src.fetch(...chunkRequest(nodeUrl, chunk.hash, src.token, asked, signal));
   } catch (err) {
     if (signal.aborted) throw err;
     throw new BunsanError('node_unreachable', `request failed: ${(err as Error)?.message ?? String(err)}`);
@@ -83,6 +80,17 @@ export async function fetchChunk(
     throw new BunsanError('integrity_failed', `chunk ${chunk.index} has the wrong length`);
   }
   return { plain, bytes: sealed.length };
+}
+
+/**
+ * The request for a chunk, from `from` on. Nodes live on other origins than the page: the token
+ * goes in the query (`?t=`, which nodes accept beside the Authorization header) and the only
+ * header is a single open-ended Range, which the Fetch standard lists as CORS-safelisted. So
+ * the browser sends it as a simple request, without an OPTIONS preflight before every chunk.
+ */
+export function chunkRequest(nodeUrl: string, hash: string, token: string, from: number, signal?: AbortSignal): [string, RequestInit] {
+  const url = `${chunkUrl(nodeUrl, hash)}?t=${encodeURIComponent(token)}`;
+  return [url, { ...(from > 0 ? { headers: { range: `bytes=${from}-` } } : {}), signal }];
 }
 
 function statusCode(status: number) {

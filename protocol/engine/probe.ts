@@ -30,6 +30,7 @@ export interface ProbeContext {
   emit: EventSink;
 }
 
+/** Needs no token and sends no header: a browser asks it as a simple request, with no CORS preflight. */
 export const probeUrl = (base: string, bytes: number) => `${base.replace(/\/+$/, '')}${NODE_PATHS.probe}?bytes=${bytes}`;
 
 /** Probes every node that needs it, in parallel; resolves when all have answered or failed. */

@@ -7,7 +7,7 @@
 // injected sleep) wakes it for deadlines, stalls and back-offs.
 import { BunsanError } from '../errors.ts';
 import type { ManifestChunk } from '../manifest.ts';
-import type { ChooseContext, ChooseNode, Candidate } from './choose-node.ts';
+import type { ChooseContext, ChooseNode, Candidate, NodeHint } from './choose-node.ts';
 import { adaptiveWindow, expectedMs, nodeLimit, priorsFrom, type DeviceBudget, type Priors } from './estimate.ts';
 import type { ChunkReport, EventSink } from './events.ts';
 import { CutShort, fetchChunk, type ChunkSource } from './fetch-chunk.ts';
@@ -27,7 +27,7 @@ export interface SchedulerOptions {
   /** usable nodes (excluded ones already removed): id → base URL */
   nodes: Map<string, string>;
   /** the manifest's directory hints per node */
-  hints?: Map<string, { region?: string; grade?: number }>;
+  hints?: Map<string, NodeHint>;
   source: ChunkSource;
   now: () => number;
   sleep: Sleep;

@@ -1,5 +1,8 @@
 // The messages between a page and its service worker about offline copies: requests (each with
 // a MessagePort for the answer) and the progress broadcast while an item is being saved.
+import type { MediaIndex } from '../media/media-index.ts';
+import type { Chunking } from '../split.ts';
+
 export const OFFLINE_CHANNEL = 'bunsan-offline';
 
 export type OfflineRequest =
@@ -17,4 +20,6 @@ export type OfflineProgress =
 export interface SavedSummary {
   id: string; name: string; type: string; size: number; bytes: number;
   chunks: number; savedChunks: number; complete: boolean; savedAt: number;
+  /** the seek index and the chunking, so a saved copy seeks and maps its chunks with the network down (absent in copies saved before) */
+  media?: MediaIndex; chunking?: Chunking;
 }

@@ -1,7 +1,9 @@
 // Direct mode (source document figs. 6-7): the uploader seals and splits on its own machine and
-// sends chunks straight to the nodes the manager chose, with per-chunk upload tokens. Work goes
-// in batches (register → put → confirm), a few batches at once, so memory holds
-// batches × batch size chunks, never the file. Chunks the session already has are skipped.
+// sends chunks straight to the nodes the manager chose, with per-chunk upload tokens. The file
+// is read once, in order, feeding the media indexer as it goes; chunks go in batches
+// (register → put → confirm), a few batches at once, so memory holds batches × batch size
+// chunks, never the file. Chunks the session already has are not sent again, and of them only
+// the bytes the indexer looks at are read.
 import type { ApiClient } from '../api-client.ts';
 import type { UploadSession } from '../api.ts';
 import { fromBase64Url } from '../bytes.ts';
@@ -9,6 +11,8 @@ import { deriveContentKey, sealChunk } from '../chunk-crypto.ts';
 import type { CryptoLike } from '../crypto-like.ts';
 import { BunsanError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
+import type { MediaIndex } from '../media/media-index.ts';
+import { feedIndexer, MediaIndexer } from '../media/media-indexer.ts';
 import { planChunks, type ChunkSpan } from '../split.ts';
 import { putChunk, type FetchLike } from './put-chunk.ts';
 
@@ -28,7 +32,14 @@ export interface DirectUploadOptions {
   onProgress?: (p: UploadProgress) => void;
 }
 
-export async function uploadDirect(o: DirectUploadOptions): Promise<{ sentChunks: number; skippedChunks: number }> {
+export interface DirectUploadResult {
+  sentChunks: number;
+  skippedChunks: number;
+  /** the time → byte index of the whole file, to send with the commit; null when it is not media */
+  media: MediaIndex | null;
+}
+
+export async function uploadDirect(o: DirectUploadOptions): Promise<DirectUploadResult> {
   const { session, crypto } = o;
   const spans = await planChunks(crypto, session.size, session.chunking);
   const ctx = { contentId: session.id, version: session.version, stampDigest: session.stampDigest };
@@ -41,15 +52,11 @@ export async function uploadDirect(o: DirectUploadOptions): Promise<{ sentChunks
   };
   o.onProgress?.({ ...progress });
   const size = o.batchSize ?? 4;
-  const batches: ChunkSpan[][] = [];
-  for (let i = 0; i < todo.length; i += size) batches.push(todo.slice(i, i + size));
 
-  const sendBatch = async (batch: ChunkSpan[]) => {
+  const sendBatch = async (batch: ChunkSpan[], plains: Uint8Array[]) => {
     const sealed = new Map<number, { hash: string; bytes: Uint8Array }>();
-    for (const s of batch) {
-      const plain = await o.read(s.offset, s.length);
-      if (plain.length !== s.length) throw new BunsanError('bad_request', `the file changed while uploading (chunk ${s.index} is short)`);
-      const bytes = await sealChunk(crypto, key, ctx, s.index, plain);
+    for (const [i, s] of batch.entries()) {
+      const bytes = await sealChunk(crypto, key, ctx, s.index, plains[i]);
       sealed.set(s.index, { hash: await sha256Hex(crypto, bytes), bytes });
     }
     // Register, put, confirm; what the nodes did not confirm is put again (puts are idempotent).
@@ -74,15 +81,41 @@ export async function uploadDirect(o: DirectUploadOptions): Promise<{ sentChunks
     o.onProgress?.({ ...progress });
   };
 
-  let next = 0;
+  // One reader in file order feeds the indexer and fills batches; up to parallelBatches are in flight.
+  const indexer = new MediaIndexer();
+  const inflight = new Set<Promise<void>>();
   let failed: unknown = null;
-  const worker = async () => {
-    while (next < batches.length && !failed) {
-      const b = batches[next++];
-      await sendBatch(b).catch((err) => { failed ??= err; });
-    }
+  const launch = async (batch: ChunkSpan[], plains: Uint8Array[]) => {
+    while (inflight.size >= (o.parallelBatches ?? 4)) await Promise.race(inflight);
+    const p: Promise<void> = sendBatch(batch, plains).catch((err) => { failed ??= err; }).finally(() => inflight.delete(p));
+    inflight.add(p);
   };
-  await Promise.all(Array.from({ length: Math.min(o.parallelBatches ?? 4, batches.length) }, worker));
+  const short = (s: ChunkSpan) => new BunsanError('bad_request', `the file changed while uploading (chunk ${s.index} is short)`);
+  let batch: ChunkSpan[] = [];
+  let plains: Uint8Array[] = [];
+  try {
+    for (const s of spans) {
+      if (failed) break;
+      if (stored.has(s.index)) {
+        await feedIndexer(indexer, s.offset + s.length, o.read).catch(() => { throw short(s); });
+        continue;
+      }
+      const plain = await o.read(s.offset, s.length);
+      if (plain.length !== s.length) throw short(s);
+      indexer.push(plain);
+      batch.push(s);
+      plains.push(plain);
+      if (batch.length === size) {
+        await launch(batch, plains);
+        batch = [];
+        plains = [];
+      }
+    }
+    if (batch.length > 0 && !failed) await launch(batch, plains);
+  } catch (err) {
+    failed ??= err;
+  }
+  await Promise.all(inflight);
   if (failed) throw failed;
-  return { sentChunks: todo.length, skippedChunks: spans.length - todo.length };
+  return { sentChunks: todo.length, skippedChunks: spans.length - todo.length, media: indexer.finish() };
 }

@@ -3,7 +3,8 @@
 // lock, so that parallel test runs never see half a build; a running stack serves its own copy
 // (`snapshotWeb`), so a rebuild never pulls files from under it.
 import { build as esbuild } from 'esbuild';
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { headersFile } from '../../edge/portal/security-headers.ts';
@@ -12,7 +13,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 export const webDist = join(root, 'web/dist');
 const stamp = join(webDist, '.build-stamp');
 const lock = join(root, 'web/.build-lock');
-const SOURCES = ['web', 'worker', 'protocol', 'edge/portal/security-headers.ts'].map((d) => join(root, d));
+const SOURCES = ['web', 'worker', 'protocol', 'scripts/web', 'edge/portal/security-headers.ts'].map((d) => join(root, d));
 
 function newest(path: string): number {
   const st = statSync(path);
@@ -36,11 +37,15 @@ export async function buildWeb(): Promise<void> {
   const old = join(root, `web/.dist-old-${process.pid}`);
   const { build } = await import('vite');
   await build({ configFile: join(root, 'web/vite.config.ts'), build: { outDir: out, emptyOutDir: true } });
+  const shell = shellFiles(out);
+  // The shell's version goes into sw.js: a build that changes any page, asset or icon is a new
+  // service worker, which the browser installs (with a fresh offline copy) and the page offers.
   await esbuild({
     entryPoints: [join(root, 'worker/sw.ts')], outfile: join(out, 'sw.js'), bundle: true, format: 'iife',
     platform: 'browser', target: 'es2022', minify: true, sourcemap: 'linked', logLevel: 'error',
+    define: { BUNSAN_SHELL_VERSION: JSON.stringify(shellVersion(out, shell)) },
   });
-  writeFileSync(join(out, 'shell.json'), JSON.stringify(shellFiles(out)));
+  writeFileSync(join(out, 'shell.json'), JSON.stringify(shell));
   // The platform serves these files without running the portal Worker: the same security
   // headers reach them through the assets layer's _headers file.
   writeFileSync(join(out, '_headers'), headersFile());
@@ -59,6 +64,13 @@ function shellFiles(dir: string, prefix = '/'): string[] {
     else out.push(prefix + e.name);
   }
   return out;
+}
+
+/** A short hash of every shell file's path and bytes. */
+function shellVersion(dir: string, files: string[]): string {
+  const h = createHash('sha256');
+  for (const f of [...files].sort()) h.update(`${f}\n`).update(f === '/' ? Buffer.alloc(0) : readFileSync(join(dir, f)));
+  return h.digest('hex').slice(0, 16);
 }
 
 export async function ensureWebBuilt(): Promise<void> {

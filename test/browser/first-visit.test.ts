@@ -1,13 +1,13 @@
 // The shell before and without its service worker: a first visit (no controller at load) waits
 // for the claim and plays through the proxy; a hard reload (active worker, page not controlled)
-// plays with the in-page engine at once. Also the library's search and the app's installability.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// plays with the in-page engine at once. Also the library's search (installability: install-update.test.ts).
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startTestStack, type TestStack } from '../system/local-stack.ts';
-import { launchChromium, launchWithProfile, openPage, proxyMode } from './chromium.ts';
+import { launchChromium, openPage, proxyMode } from './chromium.ts';
 import { makeVideo } from './media.ts';
 import { playerReport, pressPlay, waitForTime } from './play.ts';
 import { uploadFile, type Uploaded } from './upload.ts';
@@ -94,24 +94,6 @@ describe('first visit, hard reload, library', () => {
       expect((await page.evaluate(() => document.body.innerText)).length).toBeGreaterThan(1000);
     } finally {
       await context.close();
-    }
-  });
-
-  it('is installable: a valid web manifest and no installability errors', async () => {
-    const profile = mkdtempSync(join(tmpdir(), 'bunsan-profile-'));
-    const context = await launchWithProfile(profile);
-    try {
-      const page = await context.newPage();
-      await page.goto(`${stack.portalUrl}/`);
-      expect(await proxyMode(page)).toBe('service-worker');
-      const cdp = await context.newCDPSession(page);
-      const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
-      expect(installabilityErrors).toEqual([]);
-      const { url } = await cdp.send('Page.getAppManifest');
-      expect(url).toBe(`${stack.portalUrl}/manifest.webmanifest`);
-    } finally {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
     }
   });
 });

@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 export interface PlayerReport {
   mode: string; path?: string; state?: string; mime?: string | null; error?: string | null;
   firstFrameMs?: number | null; needed?: number; seeks?: number; throughput?: number; bitrate?: number; received?: number;
+  unsupported?: string | null; opens?: number[]; bufferedBytes?: [number, number][]; bufferedChunks?: number[];
 }
 
 export async function pressPlay(page: Page): Promise<void> {
@@ -24,6 +25,21 @@ export async function waitForTime(page: Page, seconds: number, timeoutMs = 60_00
   }
   return currentTime(page);
 }
+
+/** Sets the play head, as dragging the seek bar does. */
+export async function seekTo(page: Page, seconds: number): Promise<void> {
+  await page.evaluate((t) => { document.querySelector('video')!.currentTime = t; }, seconds);
+}
+
+/** The video's duration and the end of what it has buffered, in seconds. */
+export const videoTimes = (page: Page) => page.evaluate(() => {
+  const v = document.querySelector('video')!;
+  return { duration: v.duration, bufferedEnd: v.buffered.length ? v.buffered.end(v.buffered.length - 1) : 0 };
+});
+
+/** The chunk map's cells marked as in the media buffer. */
+export const markedBuffered = (page: Page) => page.evaluate(() =>
+  [...document.querySelectorAll('.chunk-map span')].flatMap((c, i) => (c.classList.contains('buffered') ? [i] : [])));
 
 export const currentTime = (page: Page) => page.evaluate(() => document.querySelector('video')?.currentTime ?? 0);
 

@@ -1,5 +1,5 @@
 // Puts a file on the test stack the way a provider would, through the shared direct-mode
-// uploader, and commits it.
+// uploader, and commits it with the media index the uploader built.
 import { webcrypto } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -18,10 +18,10 @@ export async function uploadFile(stack: TestStack, path: string, type: string, o
     name, type, size: bytes.length, replicas: o.replicas ?? 2, chunking: { mode: 'regular', size: o.chunkSize ?? 64 * 1024 },
     ...(o.visibility ? { visibility: o.visibility } : {}),
   });
-  await uploadDirect({
+  const { media } = await uploadDirect({
     api, session, crypto: webcrypto as unknown as CryptoLike, fetch: (u, i) => fetch(u, i),
     read: async (offset, length) => bytes.subarray(offset, offset + length),
   });
-  await api.commit(session.id);
+  await api.commit(session.id, media);
   return { id: session.id, bytes, name, type };
 }

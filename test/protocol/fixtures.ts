@@ -133,6 +133,8 @@ export interface FakeRequest {
   sent: number;
   /** the first byte asked for with a Range header */
   range?: number;
+  /** the `?t=` query parameter, if any */
+  query: string | null;
 }
 
 export interface FakeNetworkOptions {
@@ -195,7 +197,7 @@ export class FakeNetwork {
     const list = probe ? this.probes : this.requests;
     const r: FakeRequest = {
       seq: list.length, node, hash, index: this.index.get(hash) ?? -1,
-      signal: init?.signal ?? undefined, state: 'pending', sent: 0,
+      signal: init?.signal ?? undefined, state: 'pending', sent: 0, query: url.searchParams.get('t'),
     };
     list.push(r);
     if (!probe) this.track(node, +1);
@@ -252,7 +254,9 @@ export class FakeNetwork {
     const b = this.nodeBehaviour.get(r.node) ?? this.opts.behave?.(r) ?? 'ok';
     if (b === 'network') throw new TypeError('fetch failed: connection refused');
     if (typeof b === 'object') return json(b.status, { error: { code: 'internal', message: 'fake failure' } });
-    const token = bearer(new Headers(init?.headers).get('authorization'));
+    // As a real node: the header, or `?t=` (what clients send, so browsers skip a preflight).
+    const header = new Headers(init?.headers).get('authorization');
+    const token = header !== null ? bearer(header) : r.query;
     try {
       const t = await verifyToken(cryptoLike, this.fx.signer.publicKey, token, GetToken, this.opts.now?.() ?? this.fx.manifest.createdAt);
       if (t.c !== this.fx.manifest.id) throw new BunsanError('forbidden', 'token for another content');

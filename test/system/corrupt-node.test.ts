@@ -2,7 +2,8 @@
 // behind its back (the node stopped, its persisted bucket opened with Miniflare, one byte of
 // the stored ciphertext flipped, metadata kept, the node started again). `bunsan get`, told to
 // prefer that node so it is asked first, still writes the exact file, and the portal has a
-// chunk-report event naming the chunk and the node.
+// chunk-report event naming the chunk and the node. The content's manager then audits that
+// replica on its own and replaces it, so the next download gets every chunk right first time.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,12 +62,17 @@ describe('a node serving a corrupted chunk', () => {
     await corruptStoredChunk(bad, chunk.hash);
     await bad.start();
 
+    // Preferred, the bad node is asked first unless its probe came out more than twice as slow
+    // as the other replica's (a loaded machine): then the next run, with history, asks it.
     const out = join(dir, 'item.out');
-    const get = await cli(stack, ['get', id, '-o', out, '--json', '--prefer', bad.id]);
-    expect(get.code, get.stderr).toBe(0);
-    expect(sha256(readFileSync(out))).toBe(sha256(f.bytes));
-    const summary = get.json();
-    expect(summary.reports).toBe(1);
+    let summary: { reports: number; failures: number } = { reports: 0, failures: 0 };
+    for (let attempt = 0; attempt < 4 && summary.reports === 0; attempt++) {
+      const get = await cli(stack, ['get', id, '-o', out, '--json', '--prefer', bad.id]);
+      expect(get.code, get.stderr).toBe(0);
+      expect(sha256(readFileSync(out))).toBe(sha256(f.bytes));
+      summary = get.json();
+    }
+    expect(summary.reports, JSON.stringify(summary)).toBe(1);
     expect(summary.failures).toBeGreaterThanOrEqual(1);
 
     const admin = createApiClient({ portal: stack.portalUrl, token: stack.secrets.ADMIN_TOKEN, fetch: (u, i) => fetch(u, i) });
@@ -76,5 +82,17 @@ describe('a node serving a corrupted chunk', () => {
     // the node history the CLI keeps remembers the nodes it measured
     const history = JSON.parse(readFileSync(join(stack.home, 'node-history.json'), 'utf8'));
     expect(Object.keys(history.nodes)).toContain(bad.publicUrl);
+
+    // the manager's alarm audits the reported replica and puts a verified copy in its place
+    let audits = (await admin.reports(id)).audits;
+    for (let i = 0; i < 100 && !audits[0]?.outcome; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      audits = (await admin.reports(id)).audits;
+    }
+    expect(audits).toEqual([expect.objectContaining({ index: 2, hash: chunk.hash, node: bad.id, outcome: 'repaired', target: bad.id })]);
+    const again = await cli(stack, ['get', id, '-o', join(dir, 'again.out'), '--json', '--prefer', bad.id]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(sha256(readFileSync(join(dir, 'again.out')))).toBe(sha256(f.bytes));
+    expect(again.json()).toMatchObject({ reports: 0 });
   });
 });

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { filterLibrary, kindOf } from '../../web/src/library-filter.ts';
-import { sniffMedia } from '../../web/src/player/media-sniff.ts';
+import { sniffMedia } from '../../protocol/media/sniff.ts';
 import { neededBufferSeconds } from '../../web/src/player/start-gate.ts';
 import { makeVideo } from '../browser/media.ts';
 

@@ -1,6 +1,7 @@
 // The service worker's content handler on plain Requests: which requests it takes, 200/206/416
 // answers byte-exact, the window shared across requests, and errors as JSON envelopes.
 import { describe, expect, it } from 'vitest';
+import { engineSession } from '../../protocol/engine/session.ts';
 import { createContentSource } from '../../protocol/serve/content-source.ts';
 import { PlainWindow } from '../../protocol/serve/plain-window.ts';
 import { contentHandler } from '../../worker/content-handler.ts';
@@ -22,7 +23,7 @@ function setup() {
   };
   const now = () => fx.manifest.createdAt;
   const h = contentHandler({
-    scope, cache: new PlainWindow(64 * CHUNK), crypto: cryptoLike, fetch, now, stats: new Map(), mediaSlice: CHUNK,
+    scope, cache: new PlainWindow(64 * CHUNK), engine: engineSession({ crypto: cryptoLike, fetch, now }), mediaSlice: CHUNK,
     source: createContentSource({ portal: 'https://app.test', fetch, crypto: cryptoLike, now }),
   });
   return { h, net };

@@ -1,8 +1,10 @@
 // The app shell: gets the service worker in control first (media elements must not exist
-// before it), then routes by hash: #/ is the library, #/play/{id} the player, #/upload the uploader.
+// before it), then routes by hash: #/ is the library, #/play/{id} the player, #/upload the
+// uploader, #/settings the node settings.
 import { parseContentPath } from '../../protocol/serve/content-path.ts';
 import { renderLibrary } from './library.ts';
 import { renderPlayer } from './player/page.ts';
+import { renderSettings } from './settings.ts';
 import { renderUpload } from './upload/page.ts';
 import { installRemoteKeys } from './remote-keys.ts';
 import { connectServiceWorker, type ProxyMode } from './sw-connect.ts';
@@ -18,6 +20,7 @@ async function route(mode: ProxyMode): Promise<void> {
   try {
     if (m) await renderPlayer(app, m[1], mode, current.signal, playerOptions(new URLSearchParams(m[2] ?? '')));
     else if (location.hash === '#/upload') renderUpload(app, current.signal);
+    else if (location.hash === '#/settings') await renderSettings(app, current.signal);
     else await renderLibrary(app);
   } catch (err) {
     app.replaceChildren(Object.assign(document.createElement('p'), { className: 'error', textContent: (err as Error).message }));

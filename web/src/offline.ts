@@ -17,6 +17,7 @@ async function ask<T>(req: OfflineRequest): Promise<T> {
 
 export const saveOffline = (id: string, grant?: string) => ask<null>({ type: 'save', id, ...(grant ? { grant } : {}) });
 export const removeOffline = (id: string) => ask<null>({ type: 'remove', id });
+/** Saved items with their progress and, for media, the seek index the player seeks with offline. */
 export const savedItems = () => ask<SavedSummary[]>({ type: 'list' });
 
 export function onOfflineProgress(cb: (p: OfflineProgress) => void, signal: AbortSignal): void {

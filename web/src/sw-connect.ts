@@ -1,8 +1,10 @@
 // Gets the page under its service worker's control before any media element exists (a media
 // element created earlier would send its requests past the proxy). Resolves false when there
 // is no service worker to wait for: unsupported, blocked, or a hard reload (the worker is
-// active but does not control this page); the page then runs the engine itself.
+// active but does not control this page); the page then runs the engine itself. Only the first
+// version claims the page by itself; later ones wait for the user (update-prompt.ts).
 import { Workbox } from 'workbox-window';
+import { offerUpdates } from './update-prompt.ts';
 
 export type ProxyMode = 'service-worker' | 'in-page';
 
@@ -11,6 +13,8 @@ export async function connectServiceWorker(timeoutMs = 5000): Promise<ProxyMode>
   if (!sw || !window.isSecureContext) return 'in-page';
   const controlled = new Promise<void>((resolve) => sw.addEventListener('controllerchange', () => resolve(), { once: true }));
   const wb = new Workbox('/sw.js', { scope: '/' });
+  // Before registering: a version already waiting from an earlier visit is announced at once.
+  offerUpdates(wb, document);
   let reg: ServiceWorkerRegistration | undefined;
   try {
     reg = await wb.register({ immediate: true });

@@ -1,5 +1,6 @@
 // The proxy at work, while it plays: one cell per chunk coloured by the node that delivered it
-// (outlined when a node failed it first), a live throughput chart and totals per node.
+// (outlined when a node failed it first, underlined while its bytes are in the media buffer),
+// a live throughput chart and totals per node.
 import type { EngineEvent } from '../../../protocol/engine/events.ts';
 import { bytes, el, rate } from '../format.ts';
 import { throughputChart } from './throughput-chart.ts';
@@ -11,12 +12,21 @@ function hue(node: string): number {
   return Math.round((h * 137.508) % 360);
 }
 
-export function chunkMap(count: number): { root: HTMLElement; onEvent: (e: EngineEvent) => void } {
+export interface ChunkMap {
+  root: HTMLElement;
+  onEvent: (e: EngineEvent) => void;
+  /** marks the chunks in the media buffer now (ascending indices); the player calls it on append, eviction and seek */
+  setBuffered: (chunks: readonly number[]) => void;
+}
+
+export function chunkMap(count: number): ChunkMap {
   const cells = Array.from({ length: count }, (_, i) => el('span', { title: `chunk ${i}` }));
   const nodes = new Map<string, { bytes: number; ms: number; chunks: number; failures: number }>();
   const table = el('div', { className: 'stats node-table' });
   const chart = throughputChart((id) => `hsl(${hue(id)} 70% 60%)`);
-  const root = el('section', { ariaLabel: 'chunk map' }, el('h2', {}, 'Chunks and nodes'), el('div', { className: 'chunk-map' }, ...cells), chart.root, table);
+  const legend = el('p', { className: 'muted' }, 'Colour: the node that delivered the chunk · red outline: a node failed it first · underline: in the media buffer now');
+  const root = el('section', { ariaLabel: 'chunk map' }, el('h2', {}, 'Chunks and nodes'), legend, el('div', { className: 'chunk-map' }, ...cells), chart.root, table);
+  let buffered = new Set<number>();
   const node = (id: string) => {
     let n = nodes.get(id);
     if (!n) nodes.set(id, (n = { bytes: 0, ms: 0, chunks: 0, failures: 0 }));
@@ -33,6 +43,12 @@ export function chunkMap(count: number): { root: HTMLElement; onEvent: (e: Engin
   };
   return {
     root,
+    setBuffered(chunks) {
+      const now = new Set(chunks);
+      for (const i of buffered) if (!now.has(i)) cells[i]?.classList.remove('buffered');
+      for (const i of now) if (!buffered.has(i)) cells[i]?.classList.add('buffered');
+      buffered = now;
+    },
     onEvent(e) {
       if (e.type === 'chunk-done') {
         const n = node(e.node);

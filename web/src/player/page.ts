@@ -1,14 +1,17 @@
 // The player page: MediaSource playback of the reassembled stream (through the service worker
-// or the in-page engine), the start-up figures, and the chunk map. Media the player cannot
-// take through MSE plays from the content URL the service worker answers.
+// or the in-page engine), the start-up figures, and the chunk map with what is buffered. Media
+// the player cannot take through MSE plays from the content URL the service worker answers.
 import type { EngineEvent } from '../../../protocol/engine/events.ts';
 import { contentPath } from '../../../protocol/serve/content-path.ts';
 import { ENGINE_CHANNEL, type RelayedEvent } from '../../../protocol/serve/engine-channel.ts';
 import { bitrate, bytes, el, rate, seconds } from '../format.ts';
 import type { Manifest } from '../../../protocol/manifest.ts';
+import type { MediaIndex } from '../../../protocol/media/media-index.ts';
+import { planChunks } from '../../../protocol/split.ts';
 import { savedItems } from '../offline.ts';
-import { contentSource } from '../portal.ts';
+import { contentSource, cryptoLike } from '../portal.ts';
 import type { ProxyMode } from '../sw-connect.ts';
+import { chunksIn } from './buffered-bytes.ts';
 import { inPageSource, serviceWorkerSource } from './byte-source.ts';
 import { chunkMap } from './chunk-map.ts';
 import { playWithMse, type PlayerStats } from './mse-player.ts';
@@ -21,20 +24,36 @@ export interface PlayerState extends Partial<PlayerStats> {
   path?: 'mse' | 'element';
   /** the engine's chunk outcomes, oldest first (bounded): which node delivered or failed which chunk */
   chunks: { index: number; node: string; ok: boolean; at: number }[];
+  /** the chunks whose bytes are in the SourceBuffer now, ascending */
+  bufferedChunks: number[];
 }
 declare global { interface Window { bunsanPlayer?: PlayerState } }
 
 /** What the page shows and plays: the manifest when the portal answers, the saved copy's facts when it does not. */
-interface PlayInfo { id: string; name: string; type: string; size: number; chunks: number; nodes: number; manifest: Manifest | null }
+interface PlayInfo {
+  id: string; name: string; type: string; size: number; chunks: number; nodes: number; manifest: Manifest | null;
+  /** the seek index built at upload, when the content is media */
+  media: MediaIndex | null;
+  /** each chunk's first byte, to place buffered bytes on the chunk map (empty when not known) */
+  chunkStarts: number[];
+}
 
 async function loadInfo(id: string, mode: ProxyMode, grant?: string): Promise<PlayInfo> {
   try {
     const m = await contentSource.manifest(id, grant);
-    return { id, name: m.name, type: m.type, size: m.size, chunks: m.chunks.length, nodes: m.nodes.length, manifest: m };
+    return {
+      id, name: m.name, type: m.type, size: m.size, chunks: m.chunks.length, nodes: m.nodes.length, manifest: m,
+      media: m.media ?? null, chunkStarts: m.chunks.map((c) => c.offset),
+    };
   } catch (err) {
     const saved = mode === 'service-worker' ? (await savedItems().catch(() => [])).find((i) => i.id === id && i.complete) : undefined;
     if (!saved) throw err;
-    return { id, name: saved.name, type: saved.type, size: saved.size, chunks: saved.chunks, nodes: 0, manifest: null };
+    // The saved copy keeps the index and the chunking, so seeking and the map work with the network down.
+    const chunkStarts = saved.chunking ? (await planChunks(cryptoLike, saved.size, saved.chunking)).map((c) => c.offset) : [];
+    return {
+      id, name: saved.name, type: saved.type, size: saved.size, chunks: saved.chunks, nodes: 0, manifest: null,
+      media: saved.media ?? null, chunkStarts,
+    };
   }
 }
 
@@ -52,7 +71,7 @@ export async function renderPlayer(root: HTMLElement, id: string, mode: ProxyMod
       el('a', { href: url }, 'plain URL')),
     media, el('p', {}, play), figures, note, offlinePanel(id, signal, opts.grant), map.root,
   );
-  const state: PlayerState = (window.bunsanPlayer = { id, mode, chunks: [] });
+  const state: PlayerState = (window.bunsanPlayer = { id, mode, chunks: [], bufferedChunks: [] });
   const onEvent = (e: EngineEvent) => {
     map.onEvent(e);
     if (e.type !== 'chunk-done' && e.type !== 'chunk-failed') return;
@@ -62,12 +81,14 @@ export async function renderPlayer(root: HTMLElement, id: string, mode: ProxyMod
   if (mode === 'service-worker') listenToServiceWorker(id, onEvent, signal);
   const show = (s: PlayerStats) => {
     Object.assign(state, s);
+    state.bufferedChunks = chunksIn(s.bufferedBytes, m.chunkStarts);
+    map.setBuffered(state.bufferedChunks);
     figures.replaceChildren(
       fig('buffer needed to play through', seconds(s.needed)), fig('buffered ahead', seconds(s.ahead)),
       fig('download speed', rate(s.throughput)), fig('media bitrate', bitrate(s.bitrate)),
       fig('time to first frame', s.firstFrameMs === null ? '–' : `${Math.round(s.firstFrameMs)} ms`), fig('proxy', mode),
     );
-    note.textContent = s.error ?? (s.mime ? `MediaSource: ${s.mime}` : '');
+    note.textContent = s.error ?? (s.unsupported ? `Not streamable through MediaSource: ${s.unsupported}.` : s.mime ? `MediaSource: ${s.mime}` : '');
   };
 
   play.addEventListener('click', async () => {
@@ -76,7 +97,7 @@ export async function renderPlayer(root: HTMLElement, id: string, mode: ProxyMod
     const source = mode === 'service-worker' || !m.manifest ? serviceWorkerSource(url, m.size) : inPageSource(m.manifest, onEvent);
     try {
       const how = 'MediaSource' in window
-        ? await playWithMse({ video: media as HTMLVideoElement, source, size: m.size, pressedAt, onStats: show, signal, maxAhead: opts.maxAhead })
+        ? await playWithMse({ video: media as HTMLVideoElement, source, size: m.size, media: m.media, pressedAt, onStats: show, signal, maxAhead: opts.maxAhead })
         : 'unsupported';
       state.path = 'mse';
       if (how === 'unsupported') playFromUrl(media, url, mode, state, note, pressedAt);
@@ -94,9 +115,10 @@ export async function renderPlayer(root: HTMLElement, id: string, mode: ProxyMod
 function playFromUrl(media: HTMLMediaElement, url: string, mode: ProxyMode, state: PlayerState, note: HTMLElement, pressedAt: number) {
   state.path = 'element';
   if (mode !== 'service-worker') {
-    note.textContent = 'This format needs the service worker, which does not control this page (reload to let it).';
+    note.textContent += ' Playing it needs the service worker, which does not control this page (reload to let it).';
     return;
   }
+  note.textContent += ' The browser plays it from the service worker\'s URL instead, fetching byte ranges as it goes.';
   media.addEventListener('playing', () => { state.firstFrameMs = performance.now() - pressedAt; }, { once: true });
   media.src = url;
   void media.play().catch((err) => { note.textContent = `play() refused: ${(err as Error).message}`; });

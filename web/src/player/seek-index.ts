@@ -1,36 +1,27 @@
-// The time → byte index a player seeks with: points where a self-contained piece of media
-// starts (a WebM Cluster, an fMP4 moof), read from the file's own index (WebM Cues, fMP4
-// mfra) with two or three small Range reads, so a seek fetches from there and no earlier.
-import { mp4SeekIndex } from './mp4-index.ts';
-import { webmSeekIndex } from './webm-index.ts';
+// The time → byte index a player seeks with, as the uploader built it into the manifest
+// (manifest.media): points where a self-contained piece of media starts (a WebM Cluster, an
+// fMP4 moof). A seek fetches from the last point at or before the wanted time and no earlier,
+// with no reads of the file's own index at play time (not every file has one).
+import type { SeekPoint } from '../../../protocol/media/media-index.ts';
 
-export interface SeekPoint { time: number; offset: number }
+export type { SeekPoint };
 
-export interface SeekIndex {
-  points: SeekPoint[];
-  /** total seconds, when the file says or the index lets us estimate it; NaN otherwise */
-  duration: number;
+/** The position of the last point at or before `time` (0 when `time` is before them all); -1 with no points. */
+export function pointIndexAt(seek: readonly SeekPoint[], time: number): number {
+  if (seek.length === 0) return -1;
+  let lo = 0;
+  let hi = seek.length - 1;
+  // 1 µs of slack: a time read back from the element may be a hair below the point it was set to.
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (seek[mid][0] <= time + 1e-6) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
-/** Reads bytes [start, end] (inclusive) of the content. */
-export type ReadRange = (start: number, end: number) => Promise<Uint8Array>;
-
-export async function loadSeekIndex(container: string, head: Uint8Array, size: number, read: ReadRange): Promise<SeekIndex> {
-  try {
-    if (container === 'webm') return await webmSeekIndex(head, read);
-    if (container === 'mp4') return await mp4SeekIndex(head, size, read);
-  } catch (err) {
-    console.warn('no seek index; seeking stays within what is buffered', err);
-  }
-  return { points: [], duration: NaN };
-}
-
-/** The last point at or before `time` (the first point when `time` is before them all). */
-export function pointFor(index: SeekIndex, time: number): SeekPoint | null {
-  let best: SeekPoint | null = null;
-  for (const p of index.points) {
-    if (p.time <= time + 1e-6) best = p;
-    else break;
-  }
-  return best ?? index.points[0] ?? null;
+/** The point a seek to `time` fetches from, or null when there is no index. */
+export function pointFor(seek: readonly SeekPoint[], time: number): SeekPoint | null {
+  const i = pointIndexAt(seek, time);
+  return i < 0 ? null : seek[i];
 }

@@ -1,7 +1,7 @@
 // Upload from the browser as a provider: pick a file, it is sealed and split in a Web Worker
 // and sent to the nodes with a progress bar; pausing, a reload or a lost connection leave a
 // session that resumes (without sending again what arrived) when the same file is picked again.
-import { sniffMedia } from '../player/media-sniff.ts';
+import { sniffMedia } from '../../../protocol/media/sniff.ts';
 import { bytes, el } from '../format.ts';
 import type { UploadJob, WorkerMessage } from './messages.ts';
 import { fileKey, forget, remember, sessionFor, unfinishedUploads } from './resume-store.ts';

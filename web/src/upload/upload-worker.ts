@@ -28,12 +28,14 @@ async function run(job: UploadJob): Promise<void> {
   post({ type: 'session', id: session.id, alreadyStored: session.stored.length, chunks: session.chunkCount });
   let counts = { sentChunks: 0, skippedChunks: session.chunkCount };
   if (session.state === 'uploading') {
-    counts = await uploadDirect({
+    const { media, ...sent } = await uploadDirect({
       api, session, crypto: crypto as CryptoLike, fetch: fetchFn, batchSize: 4, parallelBatches: 3,
       read: async (offset, length) => new Uint8Array(await job.file.slice(offset, offset + length).arrayBuffer()),
       onProgress: (progress) => post({ type: 'progress', progress }),
     });
-    await api.commit(session.id);
+    counts = sent;
+    // The seek index built while splitting goes with the commit, so the player can seek anywhere.
+    await api.commit(session.id, media);
   }
   post({ type: 'done', id: session.id, ...counts });
 }
