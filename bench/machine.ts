@@ -9,6 +9,8 @@ export interface Machine {
   os: string;
   node: string;
   aria2: string | null;
+  /** the browser of the service-worker row */
+  chromium: string | null;
   /** 1-minute load average when the run started: other work on the machine skews the numbers */
   loadAtStart: number;
 }
@@ -21,7 +23,15 @@ export function aria2Version(): string | null {
   }
 }
 
-export function machine(): Machine {
+export function chromiumVersion(binary: string): string | null {
+  try {
+    return execFileSync(binary, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 20_000 }).split('\n')[0].trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+export function machine(chromium: string): Machine {
   return {
     cpu: os.cpus()[0]?.model?.trim() ?? 'unknown',
     nproc: os.availableParallelism(),
@@ -29,6 +39,7 @@ export function machine(): Machine {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
     aria2: aria2Version(),
+    chromium: chromiumVersion(chromium),
     loadAtStart: Math.round(os.loadavg()[0] * 100) / 100,
   };
 }

@@ -1,8 +1,11 @@
 // The numbers reported for one download, whatever the client.
 
+export const CLIENTS = ['bunsan', 'single-node', 'aria2', 'service worker (Chromium)'] as const;
+export type Client = (typeof CLIENTS)[number];
+
 export interface Row {
   profile: string;
-  client: 'bunsan' | 'single-node' | 'aria2';
+  client: Client;
   ok: boolean;
   /** why the run failed or was skipped */
   note?: string;
@@ -19,12 +22,16 @@ export interface Row {
   hedgedBytes: number | null;
   /** failed requests the client recovered from (or 1 when the download itself failed) */
   errors: number;
-  /** longest time the output made no progress after its first byte (aria2: no byte on any link) */
+  /** longest time the output made no progress after its first byte (aria2: no byte on any link; service worker: the page's reads) */
   stallMs: number;
+  /** CPU seconds the client spent; null when it cannot be read */
+  cpuSeconds: number | null;
   /** bytes each node's link carried */
   bytesPerNode: number[];
   /** ms each link sat idle between the run's first and last byte */
   idleMsPerNode: number[];
+  /** ms from the client's start to the profile's fault (a node dying or hanging); null when none struck */
+  faultAtMs: number | null;
   /** ms from the first to the last byte on any link */
   wireSpanMs: number | null;
   /** link capacity (bytes) the shaper lost while a body waited for it (the shaper ran late), per node */
@@ -43,15 +50,15 @@ const fmt = (v: number | null, digits = 0) => (v === null ? '—' : v.toFixed(di
 const mib = (b: number | null) => (b === null ? '—' : `${(b / 2 ** 20).toFixed(1)} MiB`);
 
 export const TABLE_HEAD = [
-  'profile', 'client', 'time s', '% of caps', 'TTFB ms', '1st wire byte ms', 'p50 chunk ms', 'p99 chunk ms', 'hedged', 'errors', 'longest stall ms',
+  'profile', 'client', 'time s', '% of caps', 'TTFB ms', '1st wire byte ms', 'p50 chunk ms', 'p99 chunk ms', 'hedged', 'errors', 'longest stall ms', 'client CPU s',
 ];
 
 export function tableRow(r: Row): string[] {
   const client = r.reusedFrom ? `${r.client} (as in ${r.reusedFrom})` : r.client;
-  if (!r.ok) return [r.profile, client, r.note ?? 'failed', '', '', '', '', '', '', String(r.errors), ''];
+  if (!r.ok) return [r.profile, client, r.note ?? 'failed', '', '', '', '', '', '', String(r.errors), '', ''];
   return [
     r.profile, client, fmt(r.seconds, 2), `${fmt(r.fractionOfCaps * 100, 1)} %`, fmt(r.ttfbMs), fmt(r.wireTtfbMs), fmt(r.p50ChunkMs), fmt(r.p99ChunkMs),
-    mib(r.hedgedBytes), String(r.errors), fmt(r.stallMs),
+    mib(r.hedgedBytes), String(r.errors), fmt(r.stallMs), fmt(r.cpuSeconds ?? null, 1),
   ];
 }
 

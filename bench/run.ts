@@ -3,15 +3,17 @@
 // refreshes the results block of BENCHMARKS.md. Settings, all optional:
 //   BENCH_SIZE_MIB   item size (default 256; smaller for a quick look)
 //   BENCH_CHUNK_KIB  chunk size (default 1024)
-//   BENCH_PROFILES   comma-separated profile names (default all: equal,skewed,slow-node,node-dies,latencies)
-//   BENCH_PEERS      comma-separated peers to run beside bunsan: single,aria2 (default both; "none" for neither)
+//   BENCH_PROFILES   comma-separated profile names (default all: equal,skewed,slow-node,node-dies,node-hangs,latencies)
+//   BENCH_PEERS      comma-separated peers to run beside bunsan: single,aria2,sw (default all three; "none" for none)
+//   BENCH_SW_PROFILES the profiles the service worker (sw) runs in (default equal; "all" for every one)
 // `npm run bench -- --render FILE` rewrites the results block from a saved JSON file.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../scripts/stack/build.ts';
-import { runBench, type BenchReport } from './harness.ts';
+import { runBench, type BenchReport, type Peer } from './harness.ts';
 import { markdownTable } from './metrics.ts';
 import { PROFILES } from './profiles.ts';
+import { targetsTable } from './targets.ts';
 
 const FULL_MIB = 256;
 const DOC = join(repoRoot, 'BENCHMARKS.md');
@@ -29,14 +31,20 @@ const chunkKiB = Number(env.BENCH_CHUNK_KIB ?? 1024);
 if (!(sizeMiB > 0) || !Number.isInteger(chunkKiB) || chunkKiB < 64) throw new Error('BENCH_SIZE_MIB must be > 0 and BENCH_CHUNK_KIB an integer ≥ 64');
 const names = env.BENCH_PROFILES ? env.BENCH_PROFILES.split(',').map((s) => s.trim()) : PROFILES.map((p) => p.name);
 const profiles = names.map((n) => PROFILES.find((p) => p.name === n) ?? (() => { throw new Error(`unknown profile ${n}`); })());
-const peers = new Set((env.BENCH_PEERS ?? 'single,aria2').split(',').map((s) => s.trim()));
+const PEER_NAMES: Record<string, Peer> = { single: 'single-node', aria2: 'aria2', sw: 'service worker (Chromium)' };
+const peerList = (env.BENCH_PEERS ?? 'single,aria2,sw').split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
+for (const p of peerList) if (!PEER_NAMES[p]) throw new Error(`unknown peer ${p} (single, aria2, sw)`);
+const swProfiles = (env.BENCH_SW_PROFILES ?? 'equal').split(',').map((s) => s.trim());
+const peers = (p: { name: string }): Peer[] => peerList
+  .filter((n) => n !== 'sw' || swProfiles.includes('all') || swProfiles.includes(p.name))
+  .map((n) => PEER_NAMES[n]);
 
 const report = await runBench({
-  size: Math.round(sizeMiB * 2 ** 20), chunkSize: chunkKiB * 1024, profiles,
-  single: peers.has('single'), aria2: peers.has('aria2'), log: (l) => console.log(l),
+  size: Math.round(sizeMiB * 2 ** 20), chunkSize: chunkKiB * 1024, profiles, peers, log: (l) => console.log(l),
 });
 
 console.log(`\n${markdownTable(report.rows)}\n`);
+console.log(`${targetsTable(report)}\n`);
 for (const s of report.skipped) console.log(`skipped ${s}`);
 
 const dir = join(repoRoot, 'bench-results');
@@ -64,7 +72,7 @@ function writeResults(r: BenchReport): boolean {
 function resultsBlock(r: BenchReport): string {
   const m = r.machine;
   const lines = [
-    `Run ${r.at} on ${m.cpu}, ${m.nproc} CPUs, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${m.aria2 ?? 'no aria2'};`
+    `Run ${r.at} on ${m.cpu}, ${m.nproc} CPUs, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, ${m.aria2 ?? 'no aria2'}, ${m.chromium ?? 'no Chromium'};`
       + ` load average ${m.loadAtStart} at the start, ${r.loadAtEnd} at the end (the machine is shared).`,
     `Item: ${(r.size / 2 ** 20).toFixed(0)} MiB in ${r.chunks} chunks of ${r.chunkSize / 1024} KiB (${r.wireBytes} bytes on the wire), a replica on each of ${r.replicas} nodes; upload ${r.uploadSeconds.toFixed(1)} s with the links open.`,
     '',
@@ -74,6 +82,19 @@ function resultsBlock(r: BenchReport): string {
     '',
     markdownTable(r.rows),
     ...(r.skipped.length ? ['', ...r.skipped.map((s) => `Skipped ${s}.`)] : []),
+    ...cpuNotes(r),
+    '',
+    'Against the targets (issue 4), from this run:',
+    '',
+    targetsTable(r),
   ];
   return lines.join('\n');
+}
+
+/** How many of the machine's cores each client kept busy on the equal links: near the core count, it was CPU-bound. */
+function cpuNotes(r: BenchReport): string[] {
+  const rows = r.rows.filter((x) => x.profile === 'equal' && x.ok && x.cpuSeconds != null && !x.reusedFrom);
+  if (!rows.length) return [];
+  const each = rows.map((x) => `${x.client} ${x.cpuSeconds!.toFixed(1)} s of CPU in ${x.seconds.toFixed(2)} s (${(x.cpuSeconds! / x.seconds).toFixed(2)} cores)`);
+  return ['', `Client CPU on equal links, of ${r.machine.nproc} cores: ${each.join('; ')}.`];
 }

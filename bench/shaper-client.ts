@@ -1,7 +1,7 @@
 // The harness's handle on the shaper process: the same operations as Shaper, over IPC.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { LinkShape, RunStats, ShaperTarget } from './shaper.ts';
+import type { FaultAt, LinkShape, RunStats, ShaperTarget } from './shaper.ts';
 
 export class ShaperClient {
   private next = 0;
@@ -43,8 +43,8 @@ export class ShaperClient {
     return this.call({ cmd: 'shape', links: links?.map((l) => ({ ...l, rate: Number.isFinite(l.rate) ? l.rate : null })) ?? null });
   }
 
-  begin(killAt?: { node: number; bytes: number }): Promise<unknown> {
-    return this.call({ cmd: 'begin', killAt });
+  begin(fault?: FaultAt): Promise<unknown> {
+    return this.call({ cmd: 'begin', fault });
   }
 
   stats(): Promise<RunStats> {

@@ -1,13 +1,13 @@
 // The shaper in a process of its own, so shaping 4 links' worth of bytes does not compete with
 // the client under test for one event loop. Driven over IPC by ShaperClient (shaper-client.ts).
-import { Shaper, type LinkShape, type ShaperTarget } from './shaper.ts';
+import { Shaper, type FaultAt, type LinkShape, type ShaperTarget } from './shaper.ts';
 
 let shaper: Shaper | null = null;
 
 type Command =
   | { cmd: 'start'; targets: ShaperTarget[] }
   | { cmd: 'shape'; links: Array<Omit<LinkShape, 'rate'> & { rate: number | null }> | null }
-  | { cmd: 'begin'; killAt?: { node: number; bytes: number } }
+  | { cmd: 'begin'; fault?: FaultAt }
   | { cmd: 'stats' }
   | { cmd: 'stop' };
 
@@ -19,7 +19,7 @@ process.on('message', async (msg: { id: number } & Command) => {
       await shaper.start();
       result = shaper.urls;
     } else if (msg.cmd === 'shape') shaper!.setShape(msg.links?.map((l) => ({ ...l, rate: l.rate ?? Infinity })) ?? null);
-    else if (msg.cmd === 'begin') await shaper!.beginRun(msg.killAt);
+    else if (msg.cmd === 'begin') await shaper!.beginRun(msg.fault);
     else if (msg.cmd === 'stats') result = shaper!.stats();
     else if (msg.cmd === 'stop') {
       await shaper?.stop();

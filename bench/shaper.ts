@@ -3,8 +3,10 @@
 // link's rate, after the link's added latency; uploads pass unshaped so setting the bench up is
 // quick. Each proxy also serves a deterministic blob at /blob/{size} (byte ranges included),
 // identical on every endpoint, so aria2 can use the four shaped endpoints as mirrors of one
-// file. A proxy can be killed mid-run, when the bytes sent by all proxies reach a threshold:
-// its listener closes and every connection through it is reset, as when a server dies.
+// file. A proxy can fail mid-run, when the bytes sent by all proxies reach a threshold: it dies
+// (its listener closes and every connection through it is reset, as when a server dies) or it
+// hangs (it stays up and keeps every connection open but sends nothing more, as a server whose
+// disk or process is wedged: only a client's own timeouts get it out).
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { streamBytes } from './item-bytes.ts';
@@ -37,8 +39,11 @@ export interface RunStats {
   /** link capacity (bytes) lost while a body waited for it (the shaper ran late) and while bodies had nothing to send */
   lostWaiting: number[];
   lostIdle: number[];
-  killedAt: number | null;
+  /** when the fault (death or hang) struck */
+  faultAt: number | null;
 }
+
+export type FaultAt = { node: number; bytes: number; kind: 'dies' | 'hangs' };
 
 const OPEN: LinkShape = { rate: Infinity, latencyMs: 0 };
 /**
@@ -62,6 +67,9 @@ class Proxy {
   readonly agent = new http.Agent({ keepAlive: true });
   shape: LinkShape = OPEN;
   killed = false;
+  hung = false;
+  /** answers kept open and silent while hung, released (reset) when the next run begins */
+  readonly held = new Set<http.ServerResponse>();
   /** shaped bodies being sent, and since when there were none */
   streams = 0;
   idleSince: number | null = null;
@@ -95,7 +103,23 @@ class Proxy {
     this.server.closeAllConnections?.();
   }
 
+  hang(): void {
+    this.hung = true;
+  }
+
+  /** Keeps the answer open and sends nothing more, until the client gives up or the run ends. */
+  private hold(res: http.ServerResponse): Promise<void> {
+    if (res.closed) return Promise.resolve();
+    this.held.add(res);
+    return new Promise((resolve) => res.once('close', () => {
+      this.held.delete(res);
+      resolve();
+    }));
+  }
+
   async revive(): Promise<void> {
+    this.hung = false;
+    for (const res of this.held) res.destroy();
     if (!this.killed) return;
     this.killed = false;
     await this.listen();
@@ -106,6 +130,7 @@ class Proxy {
     this.owner.noteRequest(this.index);
     if (shaped && this.shape.latencyMs > 0) await new Promise((r) => setTimeout(r, this.shape.latencyMs));
     if (this.killed) return void req.socket.destroy();
+    if (this.hung) return void this.hold(res); // accepted, never answered
     if (req.url?.startsWith('/blob/')) return this.blob(req, res);
     this.forward(req, res, shaped);
   }
@@ -125,6 +150,7 @@ class Proxy {
       delete h.connection;
       delete h['keep-alive'];
       res.writeHead(answer.statusCode ?? 502, h);
+      if (this.hung) return void this.hold(res).then(() => answer.destroy()); // headers, then nothing
       if (!shaped) return void answer.pipe(res);
       void this.pump(answer, res);
     });
@@ -134,14 +160,19 @@ class Proxy {
   /** Sends the body in slices, each waiting for the link's tokens; backpressure both ways. */
   private async pump(source: AsyncIterable<Buffer>, res: http.ServerResponse): Promise<void> {
     this.owner.noteStream(this.index, +1);
+    let hang = false;
     try {
-      for await (const chunk of source) {
+      body: for await (const chunk of source) {
         this.bucket.ready(+1);
         try {
           for (let o = 0; o < chunk.length; o += SLICE) {
             const slice = chunk.subarray(o, o + SLICE);
             await this.bucket.take(slice.length);
             if (res.destroyed || this.killed) return void res.destroy();
+            if (this.hung) {
+              hang = true;
+              break body;
+            }
             const ok = res.write(slice);
             this.owner.noteBytes(this.index, slice.length);
             if (!ok) {
@@ -154,7 +185,10 @@ class Proxy {
           this.bucket.ready(-1);
         }
       }
-      res.end();
+      // A body cut off by a hang stays open with nothing more to send (leaving the loop above
+      // closed its source) until the client gives up on it.
+      if (hang) await this.hold(res);
+      else res.end();
     } catch {
       res.destroy();
     } finally {
@@ -204,7 +238,7 @@ function drained(res: http.ServerResponse): Promise<void> {
 export class Shaper {
   private readonly proxies: Proxy[];
   private run: RunStats = Shaper.emptyRun(0);
-  private killAt: { node: number; bytes: number } | null = null;
+  private faultAt: FaultAt | null = null;
   private total = 0;
 
   constructor(targets: ShaperTarget[]) {
@@ -214,7 +248,7 @@ export class Shaper {
   static emptyRun(n: number): RunStats {
     return {
       startedAt: Date.now(), firstByteAt: null, lastByteAt: null, maxGapMs: 0, bytes: Array(n).fill(0), requests: Array(n).fill(0),
-      idleMs: Array(n).fill(0), lostWaiting: Array(n).fill(0), lostIdle: Array(n).fill(0), killedAt: null,
+      idleMs: Array(n).fill(0), lostWaiting: Array(n).fill(0), lostIdle: Array(n).fill(0), faultAt: null,
     };
   }
 
@@ -234,15 +268,15 @@ export class Shaper {
     });
   }
 
-  /** Starts counting a run; revives killed proxies; kills `killAt.node` once all proxies sent `killAt.bytes`. */
-  async beginRun(killAt?: { node: number; bytes: number }): Promise<void> {
+  /** Starts counting a run; revives failed proxies; fails `fault.node` once all proxies sent `fault.bytes`. */
+  async beginRun(fault?: FaultAt): Promise<void> {
     await Promise.all(this.proxies.map((p) => p.revive()));
     for (const p of this.proxies) {
       p.idleSince = null; // idle since the run's first byte, until a body starts
       p.bucket.settle();
       p.lostAtBegin = [p.bucket.lostWaiting, p.bucket.lostIdle];
     }
-    this.killAt = killAt ?? null;
+    this.faultAt = fault ?? null;
     this.total = 0;
     this.run = Shaper.emptyRun(this.proxies.length);
   }
@@ -284,10 +318,12 @@ export class Shaper {
     r.lastByteAt = now;
     r.bytes[i] += n;
     this.total += n;
-    if (this.killAt && this.total >= this.killAt.bytes) {
-      this.proxies[this.killAt.node].kill();
-      r.killedAt = now;
-      this.killAt = null;
+    const f = this.faultAt;
+    if (f && this.total >= f.bytes) {
+      if (f.kind === 'dies') this.proxies[f.node].kill();
+      else this.proxies[f.node].hang();
+      r.faultAt = now;
+      this.faultAt = null;
     }
   }
 
