@@ -74,6 +74,13 @@ const HEDGE_SHARE = 0.05;
 /** …plus this many chunks' worth, so that the first chunks can be hedged too. */
 const HEDGE_ALLOWANCE_CHUNKS = 4;
 
+/**
+ * A node whose requests have all been silent for this many of its response times (and at least
+ * twice the hedge floor), one of them already late, has stopped: a hung server answers nothing
+ * on any connection, while a healthy one always has bytes moving on some.
+ */
+const NODE_SILENT_LATENCIES = 4;
+
 /** How often the pace of the chunk the reader waits for is looked at. */
 const HEAD_LOOK_MS = 25;
 
@@ -194,6 +201,7 @@ export class Scheduler {
     for (const r of [...this.transfers.live]) {
       if (now - r.lastProgress >= policy.stallMs) this.stalled(r, now);
     }
+    const silent = this.silentNodes(now);
     const limits = this.limits(now);
     let wake = Infinity;
     // Chunks that wait for a busy node queue behind each other there: a later chunk sees that
@@ -221,6 +229,7 @@ export class Scheduler {
         else if (isHead && this.behind(r, now, limits)) this.hedge(r, now, limits, 'behind');
       }
     }
+    if (silent < Infinity) wake = Math.min(wake, silent);
     for (const r of this.transfers.live) {
       wake = Math.min(wake, r.lastProgress + policy.stallMs);
       if (!this.hedgeable(r)) continue;
@@ -396,10 +405,39 @@ export class Scheduler {
     this.o.emit({ type: 'chunk-abandoned', index: r.owner.chunk.index, node: r.node, bytes: r.received });
   }
 
-  private stalled(r: Req, now: number): void {
-    const err = new BunsanError('node_unreachable', `stalled: nothing received for ${Math.round(now - r.lastProgress)} ms`);
+  private stalled(r: Req, now: number, why = `stalled: nothing received for ${Math.round(now - r.lastProgress)} ms`): void {
+    const err = new BunsanError('node_unreachable', why);
     r.controller.abort(err);
     this.failed(r, err);
+  }
+
+  /**
+   * Fails every request of a node that has gone silent as a whole, well before each would
+   * reach its own stall timeout, so that its chunks go to the other replicas at once and the
+   * node is backed off. Not while our own timers run late: then the silence may be ours.
+   * Returns when a node's silence would next be worth a look (Infinity: none).
+   */
+  private silentNodes(now: number): number {
+    if (this.lag >= MAX_LAG_MS) return Infinity;
+    const byNode = new Map<string, Req[]>();
+    for (const r of this.transfers.live) byNode.set(r.node, [...(byNode.get(r.node) ?? []), r]);
+    let next = Infinity;
+    for (const [id, reqs] of byNode) {
+      // Only a node with a late request is looked at more often: extra rounds for healthy nodes
+      // would re-judge their pace at random moments and hedge on noise.
+      if (!reqs.some((r) => now >= r.deadline)) {
+        next = Math.min(next, ...reqs.map((r) => r.deadline));
+        continue;
+      }
+      const last = Math.max(...reqs.map((r) => r.lastProgress));
+      const limit = Math.max(2 * this.o.policy.hedgeFloorMs, NODE_SILENT_LATENCIES * statsFor(this.o.stats, id).latency);
+      if (now - last < limit) {
+        next = Math.min(next, last + limit);
+        continue;
+      }
+      for (const r of reqs) this.stalled(r, now, `node silent: nothing from ${id} for ${Math.round(now - last)} ms`);
+    }
+    return next;
   }
 
   private failed(r: Req, err: unknown): void {

@@ -139,22 +139,31 @@ describe('hedging within bounds', () => {
 });
 
 describe('stalls', () => {
-  it('abandons a request that receives nothing for stallMs, backs its node off and refetches at once', async () => {
+  it('abandons every request of a node gone silent as a whole long before stallMs, backs it off and refetches at once', async () => {
     let silent = '';
     const { fx, net } = await setup(CHUNK * 3, { latency: (r) => (r.node === silent ? Infinity : 10) });
     silent = firstPick(fx);
-    const { gen, events, times, t0 } = engine(fx, net, { hedging: false, retry: { stallMs: 1500 } });
+    const { gen, events, times, t0 } = engine(fx, net, { hedging: false, retry: { stallMs: 5000 } });
     expect(await collect(gen)).toEqual(fx.plain);
     const failed = of(events, 'chunk-failed');
     expect(failed.length).toBeGreaterThan(0);
     for (const f of failed) {
       expect(f).toMatchObject({ node: silent, code: 'node_unreachable' });
-      expect(f.message).toMatch(/^stalled: nothing received for 1500 ms/);
-      expect(times[events.indexOf(f)]).toBe(t0 + 1500);
+      expect(f.message).toMatch(/^node silent: nothing from n\d+ for \d+ ms/);
+      // twice the hedge floor and past the request's deadline, not the 5 s stall timeout
+      expect(times[events.indexOf(f)] - t0).toBeGreaterThanOrEqual(500);
+      expect(times[events.indexOf(f)] - t0).toBeLessThan(1000);
       expect(of(events, 'chunk-done').find((d) => d.index === f.index)!.node).toBe(otherReplica(fx, f.index, silent));
     }
     expect(of(events, 'node-backoff')[0]).toMatchObject({ node: silent, failures: 1 });
     for (const r of net.requests.filter((q) => q.node === silent)) expect(r.state).toBe('aborted');
+  });
+
+  it('leaves a slow node alone while its bytes keep coming', async () => {
+    const { fx, net } = await setup(CHUNK * 8, { latency: () => 10, bodyMs: (r) => (r.node === 'n1' ? 3000 : 40) }, { nodes: ['n1', 'n2'] });
+    const { gen, events } = engine(fx, net, { hedging: false });
+    expect(await collect(gen)).toEqual(fx.plain);
+    expect(of(events, 'chunk-failed')).toEqual([]);
   });
 
   it('a stalled body (bytes stop coming) counts as a stall too', async () => {
@@ -163,7 +172,7 @@ describe('stalls', () => {
     expect(await collect(gen)).toEqual(fx.plain);
     const failed = of(events, 'chunk-failed').filter((f) => f.node === 'n1');
     expect(failed.length).toBeGreaterThan(0);
-    expect(failed[0].message).toMatch(/^stalled/);
+    expect(failed[0].message).toMatch(/^(stalled|node silent)/);
   });
 });
 
