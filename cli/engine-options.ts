@@ -7,7 +7,7 @@ import { totalmem } from 'node:os';
 import type { ApiClient } from '../protocol/api-client.ts';
 import type { CryptoLike } from '../protocol/crypto-like.ts';
 import type { EngineEvent } from '../protocol/engine/events.ts';
-import { engineSession } from '../protocol/engine/session.ts';
+import { engineSession, type SessionDownload } from '../protocol/engine/session.ts';
 import { BunsanError } from '../protocol/errors.ts';
 import { NodeId } from '../protocol/ids.ts';
 import type { Manifest } from '../protocol/manifest.ts';
@@ -34,15 +34,14 @@ export function nodeList(flag: string | boolean | undefined, name: string): stri
 }
 
 /** One run of `bunsan get` is one session: the file is read once, and written when it ends. */
-export function cliEngine(input: CliEngineInput) {
+export function cliEngine(input: CliEngineInput): SessionDownload {
   const session = engineSession({
     crypto: input.crypto, fetch: (u, i) => fetch(u, i), now: () => Date.now(),
     history: fileHistory(input.home),
     device: { memoryGiB: totalmem() / 2 ** 30 },
     report: (id, r) => input.api.report(id, r),
   });
-  const run = session.download({
+  return session.download({
     manifest: input.manifest, publicKey: input.publicKey, prefer: input.prefer, exclude: input.exclude, onEvent: input.onEvent,
   });
-  return { options: run.options, stats: session.stats, get summary() { return run.summary; }, finish: () => run.finish() };
 }

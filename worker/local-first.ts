@@ -28,7 +28,7 @@ export function localFirstFetch(store: OfflineStore, network: FetchLike): FetchL
 export function localFirstEngine(store: OfflineStore, engine: Pick<EngineSession, 'prepare'>): Pick<EngineSession, 'prepare'> {
   return {
     async prepare(input) {
-      const saved = (await store.list().catch(() => [])).some((i) => i.id === input.manifest.id && i.savedChunks > 0);
+      const saved = ((await store.item(input.manifest.id).catch(() => undefined))?.savedChunks ?? 0) > 0;
       // Its own table, and no probe: the chunks come from the store, the nodes are not being chosen.
       return engine.prepare(saved ? { stats: new Map(), probe: false, ...input } : input);
     },

@@ -86,6 +86,14 @@ export class OfflineStore {
     return (await this.open()).get('keys', 'portal');
   }
 
+  /** One saved item by its id (the items store's key), without reading the others. */
+  async item(id: string): Promise<SavedItem | undefined> {
+    const found = await (await this.open()).get('items', id);
+    if (!found) return undefined;
+    const { sealedManifest: _m, ...rest } = found;
+    return rest;
+  }
+
   async list(): Promise<SavedItem[]> {
     const items = await (await this.open()).getAll('items');
     return items.map(({ sealedManifest: _m, ...rest }) => rest);

@@ -6,6 +6,13 @@ import type { AuditOutcome } from '../../protocol/api.ts';
 
 /** After an audit finished, more reports about the same replica within this time change nothing. */
 export const AUDIT_QUIET_MS = 10 * 60_000;
+/**
+ * Reports need no credential and each audit reads a whole chunk: at most this many wait at once
+ * (more are refused until some finish), and one alarm runs at most AUDITS_PER_ALARM of them
+ * (the alarm is set again for the rest).
+ */
+export const MAX_PENDING_AUDITS = 32;
+export const AUDITS_PER_ALARM = 8;
 /** An unreachable node is asked again after 30 s, 60 s, 120 s, … at most this many times. */
 export const AUDIT_ATTEMPTS = 5;
 const RETRY_BASE_MS = 30_000;
@@ -30,6 +37,7 @@ export class AuditStore {
   queue(a: { idx: number; hash: string; node: string; code: string }, now: number): boolean {
     const row = this.get(a.hash, a.node);
     if (row && (row.due_at !== null || (row.done_at ?? 0) > now - AUDIT_QUIET_MS)) return false;
+    if (this.sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM audits WHERE due_at IS NOT NULL').one().n >= MAX_PENDING_AUDITS) return false;
     this.sql.exec(
       `INSERT OR REPLACE INTO audits (hash, node_id, idx, code, queued_at, due_at, attempts, outcome, done_at, target)
        VALUES (?, ?, ?, ?, ?, ?, 0, NULL, NULL, NULL)`, a.hash, a.node, a.idx, a.code, now, now,
@@ -42,7 +50,7 @@ export class AuditStore {
   }
 
   due(now: number): AuditRow[] {
-    return this.sql.exec<AuditRow>('SELECT * FROM audits WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at', now).toArray();
+    return this.sql.exec<AuditRow>('SELECT * FROM audits WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at LIMIT ?', now, AUDITS_PER_ALARM).toArray();
   }
 
   nextDue(): number | null {

@@ -11,7 +11,7 @@ import { placeKey } from '../../protocol/placement.ts';
 import { expiresIn, issueToken, TOKEN_TTL } from '../../protocol/tokens.ts';
 import { putChunk } from '../../protocol/upload/put-chunk.ts';
 import { readBodyLimited } from '../http.ts';
-import { logEvent } from '../registry.ts';
+import { listNodes, logEvent } from '../registry.ts';
 import type { AuditRow, AuditStore } from './audit-store.ts';
 import type { ManagerDeps } from './deps.ts';
 import { checkOnNode, deleteOnNode } from './node-client.ts';
@@ -64,42 +64,56 @@ export interface AuditResult { outcome: AuditOutcome; target?: string; retry?: b
 
 export async function auditReplica(deps: ManagerDeps, row: AuditRow): Promise<AuditResult> {
   const { store, env } = deps;
+  // The object serves other calls while this one waits on nodes: a removal may begin meanwhile.
+  const live = () => store.record()?.state === 'committed';
   const record = store.record();
   const chunk = store.chunkByHash(row.hash);
   const node = record?.nodes.find((n) => n.id === row.node_id);
   const replica = store.replicas(row.hash).find((r) => r.node_id === row.node_id);
-  if (!record || record.state !== 'committed' || !chunk || !node || replica?.state !== 'stored') return { outcome: 'skipped' };
+  if (!record || !live() || !chunk || !node || !replica || replica.state === 'pending') return { outcome: 'skipped' };
 
-  const seen = await readReplica(deps, record, chunk, node);
-  if (seen.ok) return { outcome: 'healthy' };
-  if (seen.why === 'unreachable') return { outcome: 'unreachable', retry: true };
+  // 'deleting': an earlier attempt found it bad and stopped before a copy was placed; go on from there.
+  if (replica.state === 'stored') {
+    const seen = await readReplica(deps, record, chunk, node);
+    if (seen.ok) return { outcome: 'healthy' };
+    if (seen.why === 'unreachable') return { outcome: 'unreachable', retry: true };
+  }
 
-  const others = store.replicas(row.hash).filter((r) => r.state === 'stored' && r.node_id !== node.id);
   let good: Uint8Array | null = null;
-  for (const r of others) {
+  let unsure = false;
+  for (const r of store.replicas(row.hash).filter((x) => x.state === 'stored' && x.node_id !== node.id)) {
     const source = record.nodes.find((n) => n.id === r.node_id);
     const read = source ? await readReplica(deps, record, chunk, source) : null;
     if (read?.ok) {
       good = read.sealed;
       break;
     }
+    if (read && read.why === 'unreachable') unsure = true;
   }
-  if (!good) return { outcome: 'unrecoverable' };
+  // A replica that could not be read now may be fine: only all of them read and bad is final.
+  if (!good) return unsure ? { outcome: 'unreachable', retry: true } : { outcome: 'unrecoverable' };
+  if (!live()) return { outcome: 'skipped' };
 
   // The bad copy leaves the manifest and the placement index before anything else moves.
-  const now = deps.now();
-  store.setReplica(row.hash, node.id, 'deleting', now);
+  store.setReplica(row.hash, node.id, 'deleting', deps.now());
   await env.DB.prepare('DELETE FROM placements WHERE content_id = ? AND hash = ? AND node_id = ?').bind(record.id, row.hash, node.id).run();
   const deleted = await deleteOnNode(deps, node, record.id, [row.hash]).then((d) => d.includes(row.hash), () => false);
   if (deleted) store.dropReplica(row.hash, node.id);
 
   // Same node first when its bad copy is gone (the placement stays as planned), then the other
-  // eligible nodes in this chunk's rendezvous order.
+  // nodes in this chunk's rendezvous order; only nodes still active in the directory.
+  const active = new Set((await listNodes(env.DB, true)).map((n) => n.id));
   const holding = new Set(store.replicas(row.hash).map((r) => r.node_id));
-  const order = placeKey(row.hash, record.nodes, record.nodes.length);
-  const candidates = [...(deleted ? [node] : []), ...order.map((id) => record.nodes.find((n) => n.id === id)!).filter((n) => !holding.has(n.id))];
+  const order = new Set([...(deleted ? [node.id] : []), ...placeKey(row.hash, record.nodes, record.nodes.length)]);
+  const candidates = record.nodes.filter((n) => active.has(n.id) && !holding.has(n.id))
+    .sort((x, y) => [...order].indexOf(x.id) - [...order].indexOf(y.id));
   for (const target of candidates) {
     if (!(await placeCopy(deps, record, chunk, target, good))) continue;
+    if (!live()) {
+      // Removed while the copy was on its way: the removal never saw it, so it goes now.
+      await deleteOnNode(deps, target, record.id, [row.hash]).catch(() => {});
+      return { outcome: 'skipped' };
+    }
     store.setReplica(row.hash, target.id, 'stored', deps.now());
     await env.DB.prepare("INSERT OR REPLACE INTO placements (content_id, hash, node_id, state, updated_at) VALUES (?, ?, ?, 'stored', ?)")
       .bind(record.id, row.hash, target.id, deps.now()).run();

@@ -47,7 +47,15 @@ export async function gatewayUpload(req: Request, stub: ReturnType<typeof manage
     const reg = fromRpc(await stub.register(caller, { chunks: [{ index, hash, sealedLength: sealed.length }] }));
     await Promise.all(reg.chunks[0].targets.map((t) => putChunk(fetch, t, hash, sealed)));
     // Saved before the chunk counts as stored, so the kept state always covers every stored chunk.
-    if (indexer) fromRpc(await stub.saveMediaProgress(caller, indexer.snapshot()));
+    // A failed save only costs the index (a later request finds the state behind and indexes
+    // nothing), never the chunk.
+    if (indexer) {
+      try {
+        fromRpc(await stub.saveMediaProgress(caller, indexer.snapshot()));
+      } catch (err) {
+        console.warn(`media progress for chunk ${index} was not saved:`, err);
+      }
+    }
     const conf = fromRpc(await stub.confirm(caller, [hash]));
     if (!conf.stored.includes(index)) {
       throw new BunsanError('node_unreachable', `chunk ${index} was not confirmed by ${conf.missing[0]?.nodes.join(', ') || 'its nodes'}`);

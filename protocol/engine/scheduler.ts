@@ -419,26 +419,33 @@ export class Scheduler {
    */
   private silentNodes(now: number): number {
     if (this.lag >= MAX_LAG_MS) return Infinity;
-    const byNode = new Map<string, Req[]>();
-    for (const r of this.transfers.live) byNode.set(r.node, [...(byNode.get(r.node) ?? []), r]);
+    const nodes = new Map<string, { late: boolean; last: number; deadline: number; reqs: Req[] }>();
+    for (const r of this.transfers.live) {
+      const n = nodes.get(r.node) ?? { late: false, last: -Infinity, deadline: Infinity, reqs: [] };
+      n.late ||= now >= r.deadline;
+      n.last = Math.max(n.last, r.lastProgress);
+      n.deadline = Math.min(n.deadline, r.deadline);
+      n.reqs.push(r);
+      nodes.set(r.node, n);
+    }
     let next = Infinity;
-    for (const [id, reqs] of byNode) {
+    for (const [id, n] of nodes) {
       // Only a node with a late request is looked at more often: extra rounds for healthy nodes
       // would re-judge their pace at random moments and hedge on noise.
-      if (!reqs.some((r) => now >= r.deadline)) {
-        next = Math.min(next, ...reqs.map((r) => r.deadline));
+      if (!n.late) {
+        next = Math.min(next, n.deadline);
         continue;
       }
-      const last = Math.max(...reqs.map((r) => r.lastProgress));
       const limit = Math.max(2 * this.o.policy.hedgeFloorMs, NODE_SILENT_LATENCIES * statsFor(this.o.stats, id).latency);
-      if (now - last < limit) {
-        next = Math.min(next, last + limit);
+      if (now - n.last < limit) {
+        next = Math.min(next, n.last + limit);
         continue;
       }
-      for (const r of reqs) this.stalled(r, now, `node silent: nothing from ${id} for ${Math.round(now - last)} ms`);
+      for (const r of n.reqs) this.stalled(r, now, `node silent: nothing from ${id} for ${Math.round(now - n.last)} ms`);
     }
     return next;
   }
+
 
   private failed(r: Req, err: unknown): void {
     const now = this.o.now();

@@ -8,7 +8,7 @@ import type { EngineOptions } from './download.ts';
 import type { DeviceHint } from './estimate.ts';
 import type { ChunkReport, DownloadSummary, EngineEvent } from './events.ts';
 import type { FetchLike } from './fetch-chunk.ts';
-import { exportHistory, importHistory, type NodeHistoryEntry, type NodeStatsTable } from './node-stats.ts';
+import { exportHistory, importHistory, newNodeStats, type NodeHistoryEntry, type NodeStatsTable } from './node-stats.ts';
 import type { ProbeOptions } from './probe.ts';
 
 /**
@@ -181,10 +181,7 @@ export class EngineSession {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     for (const s of this.stats.values()) {
-      Object.assign(s, {
-        successes: 0, failures: 0, consecutiveFailures: 0, backoffUntil: 0, lastFailureAt: -Infinity,
-        rate: 0, rateSamples: 0, latency: 0, latencyDev: 0, ratios: [], updatedAt: 0,
-      });
+      Object.assign(s, newNodeStats(s.id), { inFlight: s.inFlight, requests: s.requests });
     }
     this.saved = {};
     await this.saving;

@@ -6,6 +6,11 @@ import { fromBase64Url, toBase64Url } from '../bytes.ts';
 
 /** The largest element a parser keeps whole (an MP4 stsd or trun, a WebM Tracks value). */
 export const MAX_TAKE = 64 * 1024;
+/**
+ * The most tracks a parser keeps (and MP4 track fragments per moof): real files have a handful,
+ * so the rest are skipped unread and a file of many tiny boxes cannot grow the saved state.
+ */
+export const MAX_TRACKS = 64;
 
 export interface FeedSnapshot { pos: number; skip: number; want: number; got: string; stopped: boolean }
 

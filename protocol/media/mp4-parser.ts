@@ -3,7 +3,7 @@
 // every moof is a point at its own offset, timed by the video track's tfdt (else the first
 // track's), preferring moofs whose first video sample is a sync sample. Only small boxes are
 // kept; mdat and the sample tables of a plain MP4 are skipped by count.
-import { ByteFeed, MAX_TAKE, type FeedSnapshot } from './byte-feed.ts';
+import { ByteFeed, MAX_TAKE, MAX_TRACKS, type FeedSnapshot } from './byte-feed.ts';
 import type { MediaIndex } from './media-index.ts';
 import { lastPointTime, newSeekPoints, offerPoint, seekPoints, type SeekPointsState } from './seek-points.ts';
 import { mimeOf, mp4Codecs, type Codecs } from './sniff.ts';
@@ -96,7 +96,7 @@ export class Mp4Parser extends ByteFeed {
       if (type !== 'ftyp') return this.stop();
       s.ftyp = true;
     }
-    if (CONTAINERS[type] === parent) {
+    if (CONTAINERS[type] === parent && !this.full(type)) {
       stack.push({ type, end: start + size });
       this.opened(type, start);
       return this.nextHeader();
@@ -107,6 +107,12 @@ export class Mp4Parser extends ByteFeed {
       return this.take(Math.min(payload, MAX_TAKE));
     }
     this.skip(payload);
+  }
+
+  /** Whether a trak or traf past MAX_TRACKS: it is skipped whole, so its values land nowhere. */
+  private full(type: string): boolean {
+    const s = this.s;
+    return (type === 'trak' && s.tracks.length >= MAX_TRACKS) || (type === 'traf' && (s.moof?.trafs.length ?? 0) >= MAX_TRACKS);
   }
 
   private opened(type: string, start: number): void {

@@ -3,7 +3,7 @@
 // video block is a keyframe. Elements are walked header by header; only small values are kept,
 // block payloads are skipped by count. Unknown-size Segments and Clusters end where an element
 // that cannot be their child begins.
-import { ByteFeed, type FeedSnapshot } from './byte-feed.ts';
+import { ByteFeed, MAX_TRACKS, type FeedSnapshot } from './byte-feed.ts';
 import type { MediaIndex } from './media-index.ts';
 import { lastPointTime, newSeekPoints, offerPoint, seekPoints, type SeekPointsState } from './seek-points.ts';
 import { matroskaCodecs, mimeOf } from './sniff.ts';
@@ -119,7 +119,8 @@ export class WebmParser extends ByteFeed {
         return open();
       }
       if ((id === ID.info || id === ID.tracks) && size >= 0) return open();
-    } else if (parent === ID.tracks && id === ID.trackEntry && size >= 0) {
+    } else if (parent === ID.tracks && id === ID.trackEntry && size >= 0 && s.tracks.length < MAX_TRACKS) {
+      // Entries past MAX_TRACKS are skipped below like any element not walked into.
       s.tracks.push({ num: 0, type: 0, codec: '' });
       return open();
     } else if (parent === ID.cluster) {

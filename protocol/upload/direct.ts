@@ -97,7 +97,8 @@ export async function uploadDirect(o: DirectUploadOptions): Promise<DirectUpload
     for (const s of spans) {
       if (failed) break;
       if (stored.has(s.index)) {
-        await feedIndexer(indexer, s.offset + s.length, o.read).catch(() => { throw short(s); });
+        // feedIndexer's RangeError is the file ending early; a failed read stays what it is.
+        await feedIndexer(indexer, s.offset + s.length, o.read).catch((err) => { throw err instanceof RangeError ? short(s) : err; });
         continue;
       }
       const plain = await o.read(s.offset, s.length);

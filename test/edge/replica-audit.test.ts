@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChunkReportList } from '../../protocol/api.ts';
 import { sha256Hex } from '../../protocol/hash.ts';
 import type { Manifest } from '../../protocol/manifest.ts';
-import { ADMIN_TOKEN, bearerOf, cryptoLike, JSON_CT, LIVE, newProvider, portalCall, randomBytes, registerNode, routeNodes, uploadBytes } from './edge-stack.ts';
+import { ADMIN_TOKEN, bearerOf, cryptoLike, down, JSON_CT, LIVE, newProvider, portalCall, randomBytes, registerNode, routeNodes, uploadBytes } from './edge-stack.ts';
 
 const CS = 65536;
 let owner = '';
@@ -93,6 +93,26 @@ describe('a reported replica', () => {
     await corrupt('n2', chunk.hash);
     await report(id, { index: 1, hash: chunk.hash, node: 'n1', code: 'integrity_failed' });
     expect(await auditOutcome(id, chunk.hash, 'n1')).toMatchObject({ outcome: 'unrecoverable' });
+    expect((await manifest(id)).chunks).toEqual(before.chunks);
+  });
+
+  it('whose other replica cannot be read now is retried later, not given up, and nothing moves', async () => {
+    const id = await uploadBytes(owner, randomBytes(2 * CS), { replicas: 2 });
+    const before = await manifest(id);
+    const chunk = before.chunks[0];
+    await corrupt('n1', chunk.hash);
+    down.add('n2');
+    try {
+      await report(id, { index: 0, hash: chunk.hash, node: 'n1', code: 'integrity_failed' });
+      let audit;
+      for (let i = 0; i < 50 && !audit?.attempts; i++) {
+        await runDurableObjectAlarm(stub(id));
+        audit = (await reports(id)).audits[0];
+      }
+      expect(audit).toMatchObject({ outcome: null, attempts: 1 });
+    } finally {
+      down.delete('n2');
+    }
     expect((await manifest(id)).chunks).toEqual(before.chunks);
   });
 

@@ -164,6 +164,70 @@ describe('media indexer, however the bytes come', () => {
   });
 });
 
+describe('media indexer on many tiny boxes', () => {
+  const u32be = (n: number) => [n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+  const text = (t: string) => [...new TextEncoder().encode(t)];
+  const box = (type: string, ...parts: number[][]) => {
+    const payload = parts.flat();
+    return [...u32be(8 + payload.length), ...text(type), ...payload];
+  };
+  /** An EBML element with an 8-byte size, whatever its length. */
+  const ebml = (id: number[], ...parts: number[][]) => {
+    const payload = parts.flat();
+    return [...id, 0x01, 0, 0, 0, ...u32be(payload.length), ...payload];
+  };
+  const at = (n: number, pairs: [number, number[]][]) => {
+    const b = new Array<number>(n).fill(0);
+    for (const [i, v] of pairs) b.splice(i, v.length, ...v);
+    return b;
+  };
+  const TRACKS = 10_000;
+
+  /** Pushes in small slices, keeping the largest snapshot as JSON (the state the edge saves). */
+  function largestState(bytes: Uint8Array) {
+    const ix = new MediaIndexer();
+    let largest = 0;
+    for (let i = 0; i < bytes.length; i += 4096) {
+      ix.push(bytes.subarray(i, i + 4096));
+      largest = Math.max(largest, JSON.stringify(ix.snapshot()).length);
+    }
+    return { largest, index: ix.finish() };
+  }
+
+  it('an MP4 of 10 000 traks and a moof of 10 000 trafs keeps its saved state small', () => {
+    const trak = (id: number) => box('trak',
+      box('tkhd', at(24, [[12, u32be(id)]])),
+      box('mdia', box('mdhd', at(24, [[12, u32be(1000)]])), box('hdlr', at(24, [[8, text('vide')]]))));
+    const traf = (t: number) => box('traf', box('tfhd', at(8, [[4, u32be(1)]])), box('tfdt', at(8, [[4, u32be(t)]])));
+    const bytes = Uint8Array.from([
+      ...box('ftyp', text('isom'), u32be(0), text('isom')),
+      ...box('moov', box('mvhd', at(100, [[12, u32be(1000)], [16, u32be(5000)]])), box('mvex'),
+        ...Array.from({ length: TRACKS }, (_, i) => trak(i + 1))),
+      ...box('moof', ...Array.from({ length: TRACKS }, (_, i) => traf(i))),
+    ]);
+    const moofAt = bytes.length - 8 - TRACKS * 40;
+    expect(ascii(bytes, moofAt + 4, 4)).toBe('moof');
+    expect(bytes.length).toBeGreaterThan(TRACKS * 100);
+    const { largest, index } = largestState(bytes);
+    expect(largest).toBeLessThan(64 * 1024);
+    expect(index).toMatchObject({ container: 'mp4', streamable: true, duration: 5, seek: [[0, moofAt]] });
+  });
+
+  it('a WebM of 10 000 TrackEntries keeps its saved state small', () => {
+    const entry = (n: number) => ebml([0xae], ebml([0xd7], [n & 0xff]), ebml([0x83], [1]), ebml([0x86], text('V_VP9'.padEnd(60, 'X'))));
+    const cluster = ebml([0x1f, 0x43, 0xb6, 0x75], ebml([0xe7], [0]), ebml([0xa3], [0x81, 0, 0, 0x80, 1, 2, 3]));
+    const bytes = Uint8Array.from([
+      ...ebml([0x1a, 0x45, 0xdf, 0xa3], ebml([0x42, 0x82], text('webm'))),
+      ...ebml([0x18, 0x53, 0x80, 0x67],
+        ebml([0x16, 0x54, 0xae, 0x6b], ...Array.from({ length: TRACKS }, (_, i) => entry(i + 1))), cluster),
+    ]);
+    expect(bytes.length).toBeGreaterThan(TRACKS * 90);
+    const { largest, index } = largestState(bytes);
+    expect(largest).toBeLessThan(64 * 1024);
+    expect(index).toMatchObject({ container: 'webm', streamable: true, seek: [[0, bytes.length - cluster.length]] });
+  });
+});
+
 describe('seek point thinning', () => {
   it('keeps at most the limit, evenly spread and always the first', () => {
     const p = newSeekPoints();

@@ -11,16 +11,16 @@ import { windowedStream } from './windowed-fetch.ts';
 
 export interface ByteSource {
   mode: ProxyMode;
-  /** plaintext from `start` to `end` (inclusive; default the last byte) */
-  open(start: number, signal: AbortSignal, end?: number): Promise<ReadableStream<Uint8Array>>;
+  /** plaintext from `start` to the last byte */
+  open(start: number, signal: AbortSignal): Promise<ReadableStream<Uint8Array>>;
 }
 
 /** `url` is the content URL the worker answers (with the viewer's ?grant= for a private content). */
 export function serviceWorkerSource(url: string, size: number): ByteSource {
   return {
     mode: 'service-worker',
-    async open(start, signal, end) {
-      return windowedStream(url, start, end ?? size - 1, signal);
+    async open(start, signal) {
+      return windowedStream(url, start, size - 1, signal);
     },
   };
 }
@@ -31,11 +31,11 @@ const pageWindow = new PlainWindow(24 * 1024 * 1024);
 export function inPageSource(m: Manifest, onEvent: (e: EngineEvent) => void): ByteSource {
   return {
     mode: 'in-page',
-    async open(start, signal, end) {
+    async open(start, signal) {
       const publicKey = await contentSource.publicKey();
       // Node history, settings and reports as the service worker has them (worker/engine-setup.ts).
       const run = await pageEngine().prepare({ manifest: m, publicKey, onEvent });
-      return rangeStream({ ...run.options, range: { start, end: end ?? m.size - 1 }, cache: pageWindow, signal });
+      return rangeStream({ ...run.options, range: { start, end: m.size - 1 }, cache: pageWindow, signal });
     },
   };
 }
