@@ -1,5 +1,6 @@
 // A whole bunsan inside one workerd for edge tests: the portal app, its managers, D1, and two
-// live nodes (the node app over BUCKET and BUCKET2) reached through a routed global fetch, so
+// live nodes (the node app over BUCKET and BUCKET2; a third, n4, over BUCKET3, for the tests that
+// register it) reached through a routed global fetch, so
 // that real uploads, commits and deletes run end to end and their state can be read back.
 import { env } from 'cloudflare:test';
 import { vi } from 'vitest';
@@ -13,7 +14,7 @@ import { uploadDirect } from '../../protocol/upload/direct.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token';
 export const JSON_CT = { 'content-type': 'application/json' };
-export const LIVE = { n1: env.BUCKET, n2: env.BUCKET2 } as const;
+export const LIVE = { n1: env.BUCKET, n2: env.BUCKET2, n4: env.BUCKET3 } as const;
 export type LiveNode = keyof typeof LIVE;
 export const nodeUrl = (id: string) => `http://${id}.node.test`;
 export const nodeEnv = (id: LiveNode) => ({ BUCKET: LIVE[id], NODE_ID: id, SIGNING_PUBLIC_KEY: env.SIGNING_PUBLIC_KEY, REGION: 'test' });

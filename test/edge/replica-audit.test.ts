@@ -1,6 +1,7 @@
 // The manager acts on chunk reports: it reads the reported replica itself, and a copy that does
 // not verify is replaced by a verified one from another replica, confirmed by the node, and
-// recorded. A healthy replica, or one that cannot be repaired, is left exactly as it was.
+// recorded: on the same node, or on another when that node no longer takes copies. A healthy
+// replica, or one that cannot be repaired, is left exactly as it was.
 import { env, runDurableObjectAlarm } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChunkReportList } from '../../protocol/api.ts';
@@ -116,10 +117,29 @@ describe('a reported replica', () => {
     expect((await manifest(id)).chunks).toEqual(before.chunks);
   });
 
+  it('whose node no longer takes new copies is dropped and a verified copy placed on another node', async () => {
+    await registerNode('n4');
+    const id = await uploadBytes(owner, randomBytes(4 * CS), { replicas: 2 });
+    const chunk = (await manifest(id)).chunks[0];
+    const [bad, keep] = chunk.nodes as (keyof typeof LIVE)[];
+    const spare = (['n1', 'n2', 'n4'] as const).find((n) => !chunk.nodes.includes(n))!;
+    await corrupt(bad, chunk.hash);
+    await registerNode(bad, 1, 'draining');
+    try {
+      await report(id, { index: 0, hash: chunk.hash, node: bad, code: 'integrity_failed' });
+      expect(await auditOutcome(id, chunk.hash, bad)).toMatchObject({ outcome: 'moved', target: spare });
+    } finally {
+      await registerNode(bad, 1, 'active');
+    }
+    expect(await stored(spare, chunk.hash)).toBe(chunk.hash);
+    expect(await stored(bad, chunk.hash)).toBeNull();
+    expect((await manifest(id)).chunks[0].nodes.sort()).toEqual([keep, spare].sort());
+  });
+
   it('that names the wrong index queues nothing', async () => {
     const id = await uploadBytes(owner, randomBytes(2 * CS), { replicas: 2 });
     const chunk = (await manifest(id)).chunks[1];
-    const res = await report(id, { index: 0, hash: chunk.hash, node: 'n1', code: 'integrity_failed' });
+    const res = await report(id, { index: 0, hash: chunk.hash, node: chunk.nodes[0], code: 'integrity_failed' });
     expect(res.status).toBe(202);
     await runDurableObjectAlarm(stub(id));
     expect((await reports(id)).audits).toEqual([]);

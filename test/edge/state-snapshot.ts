@@ -31,5 +31,5 @@ export async function snapshot(contentIds: string[] = []): Promise<string> {
   for (const t of TABLES) d1[t] = (await env.DB.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()).results;
   const managers: Record<string, unknown> = {};
   for (const id of contentIds) managers[id] = await manager(id);
-  return JSON.stringify({ d1, r2: { n1: await bucket(env.BUCKET), n2: await bucket(env.BUCKET2) }, managers });
+  return JSON.stringify({ d1, r2: { n1: await bucket(env.BUCKET), n2: await bucket(env.BUCKET2), n4: await bucket(env.BUCKET3) }, managers });
 }

@@ -19,7 +19,7 @@ export default defineProject({
         // vitest's own runner inside workerd needs node:* modules; the Workers themselves do not.
         compatibilityFlags: ['nodejs_compat'],
         d1Databases: ['DB'],
-        r2Buckets: ['BUCKET', 'BUCKET2'],
+        r2Buckets: ['BUCKET', 'BUCKET2', 'BUCKET3'],
         durableObjects: { MANAGER: { className: 'ContentManager', useSQLite: true } },
         // The deployed limits, and a tiny one the rate-limit test swaps in to see a 429.
         ratelimits: {
