@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { SEAL_OVERHEAD } from './chunk-crypto.ts';
 import { ChunkHash, ContentId, NodeId } from './ids.ts';
-import { MediaIndex } from './media/media-index.ts';
+import { MediaIndex, seekPastEnd } from './media/media-index.ts';
 import { Chunking } from './split.ts';
 
 export const MANIFEST_FORMAT = 1;
@@ -60,7 +60,7 @@ export const Manifest = z.object({
     if (new Set(c.nodes).size !== c.nodes.length) ctx.addIssue({ code: 'custom', message: `chunk ${i} names a node twice`, path: ['chunks', i, 'nodes'] });
     offset += c.length;
   });
-  if (m.media?.seek.some(([, at]) => at >= m.size)) ctx.addIssue({ code: 'custom', message: 'a seek point lies past the end', path: ['media', 'seek'] });
+  if (m.media && seekPastEnd(m.media, m.size) >= 0) ctx.addIssue({ code: 'custom', message: 'a seek point lies past the end', path: ['media', 'seek'] });
   if (offset !== m.size) ctx.addIssue({ code: 'custom', message: 'chunk lengths do not add up to the size', path: ['chunks'] });
 });
 export type Manifest = z.infer<typeof Manifest>;

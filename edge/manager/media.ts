@@ -2,7 +2,7 @@
 // content here, or built by the edge's own indexer in gateway mode, whose state the manager
 // keeps between gateway requests (a resumed gateway upload goes on where the last one was).
 import { BunsanError } from '../../protocol/errors.ts';
-import { MediaIndex } from '../../protocol/media/media-index.ts';
+import { MediaIndex, seekPastEnd } from '../../protocol/media/media-index.ts';
 import { MediaIndexer, type IndexerSnapshot } from '../../protocol/media/media-indexer.ts';
 import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
 import type { ManagerStore } from './store.ts';
@@ -15,7 +15,7 @@ export function checkMedia(raw: unknown, size: number): MediaIndex | null {
     const issue = parsed.error.issues[0];
     throw new BunsanError('invalid_body', `media.${issue.path.join('.')}: ${issue.message}`);
   }
-  const past = parsed.data.seek.findIndex(([, at]) => at >= size);
+  const past = seekPastEnd(parsed.data, size);
   if (past >= 0) throw new BunsanError('invalid_body', `media.seek.${past}: offset ${parsed.data.seek[past][1]} is past the end of the content (${size} bytes)`);
   return parsed.data;
 }
@@ -31,10 +31,12 @@ const positionOf = (snap: IndexerSnapshot | null) => {
 /** The index the edge built while splitting, if it saw every byte of the content. */
 export function gatewayMedia(store: ManagerStore, size: number): MediaIndex | null {
   const snap = store.media<IndexerSnapshot>('indexer');
-  if (!snap || positionOf(snap) !== size) return null;
+  if (!snap) return null;
   try {
-    const media = new MediaIndexer(snap).finish();
-    return media && media.seek.every(([, at]) => at < size) ? media : null;
+    const indexer = new MediaIndexer(snap);
+    if (indexer.position !== size) return null;
+    const media = indexer.finish();
+    return media && seekPastEnd(media, size) < 0 ? media : null;
   } catch {
     return null;
   }
@@ -56,5 +58,6 @@ export function saveMediaProgress(deps: ManagerDeps, caller: Caller, snap: Index
   if (record.state !== 'uploading') return;
   const at = positionOf(snap);
   if (at < 0 || at > record.size) throw new BunsanError('bad_request', 'the media indexer state does not fit this content');
-  if (at >= positionOf(deps.store.media<IndexerSnapshot>('indexer'))) deps.store.setMedia('indexer', snap);
+  // The kept state was checked when it came in: its position is read, not parsed again.
+  if (at >= MediaIndexer.positionOf(deps.store.media<IndexerSnapshot>('indexer'))) deps.store.setMedia('indexer', snap);
 }

@@ -31,3 +31,6 @@ export const MediaIndex = z.object({
   }
 });
 export type MediaIndex = z.infer<typeof MediaIndex>;
+
+/** The first seek point at or past the end of a content of `size` bytes, or -1: the index cannot belong to it. */
+export const seekPastEnd = (m: MediaIndex, size: number): number => m.seek.findIndex(([, at]) => at >= size);

@@ -30,6 +30,12 @@ export class MediaIndexer {
     if (from?.kind === 'mp4') this.parser = new Mp4Parser(from.parser);
   }
 
+  /** How far a saved state had got, read off the state without parsing it (-1 for none). */
+  static positionOf(s: IndexerSnapshot | null): number {
+    if (!s) return -1;
+    return s.kind === 'head' ? s.head.length : s.kind === 'none' ? s.pos : s.parser.feed.pos;
+  }
+
   /** How many bytes of the file have been fed (or passed). */
   get position(): number {
     return this.parser?.pos ?? this.plain ?? this.head.length;

@@ -112,7 +112,9 @@ describe('media indexer, however the bytes come', () => {
         const n = 1 + Math.floor(rnd() * 40_000);
         ix.push(bytes.subarray(at, at + n));
         at += n;
-        ix = new MediaIndexer(JSON.parse(JSON.stringify(ix.snapshot())));
+        const snap = JSON.parse(JSON.stringify(ix.snapshot()));
+        expect(MediaIndexer.positionOf(snap)).toBe(ix.position);
+        ix = new MediaIndexer(snap);
       }
       expect(ix.finish()).toEqual(indexOf(bytes));
     });
