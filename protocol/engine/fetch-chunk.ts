@@ -87,10 +87,15 @@ export async function fetchChunk(
  * goes in the query (`?t=`, which nodes accept beside the Authorization header) and the only
  * header is a single open-ended Range, which the Fetch standard lists as CORS-safelisted. So
  * the browser sends it as a simple request, without an OPTIONS preflight before every chunk.
+ *
+ * `cache: 'no-store'`: every chunk request goes to the node. The engine's own window and the
+ * offline store are the client's caches; a browser HTTP cache answering from disk would make a
+ * node look as fast as the disk (ranking learns from every transfer), and would write every
+ * byte of ciphertext a second time on a phone or TV that streams gigabytes.
  */
 export function chunkRequest(nodeUrl: string, hash: string, token: string, from: number, signal?: AbortSignal): [string, RequestInit] {
   const url = `${chunkUrl(nodeUrl, hash)}?t=${encodeURIComponent(token)}`;
-  return [url, { ...(from > 0 ? { headers: { range: `bytes=${from}-` } } : {}), signal }];
+  return [url, { ...(from > 0 ? { headers: { range: `bytes=${from}-` } } : {}), cache: 'no-store', signal }];
 }
 
 function statusCode(status: number) {

@@ -124,15 +124,23 @@ describe('the engine in the browser', () => {
       const c = m.chunks[3];
       const [url, init] = chunkRequest(m.nodes.find((n) => n.id === c.nodes[0])!.url, c.hash, m.tokens.get, 100);
       const before = stack.requests.length;
-      const resumed = await page.evaluate(async ({ url, headers }) => {
-        const res = await fetch(url, { headers });
+      const resumed = await page.evaluate(async ({ url, headers, cache }) => {
+        const res = await fetch(url, { headers, cache });
         return { status: res.status, range: res.headers.get('content-range'), stamp: res.headers.get('bunsan-stamp'), bytes: (await res.arrayBuffer()).byteLength };
-      }, { url, headers: init.headers as Record<string, string> });
+      }, { url, headers: init.headers as Record<string, string>, cache: init.cache });
       expect(resumed).toEqual({ status: 206, range: `bytes 100-${c.sealedLength - 1}/${c.sealedLength}`, stamp: expect.stringMatching(/^[0-9a-f]{64}$/), bytes: c.sealedLength - 100 });
       expect(stack.requests.slice(before).map((r) => r.method)).toEqual(['GET']);
+      // The engine's requests bypass the browser's HTTP cache (the node's answer is immutable and
+      // cacheable): the same whole-chunk request twice reaches the node twice.
+      const [whole, wholeInit] = chunkRequest(m.nodes.find((n) => n.id === c.nodes[0])!.url, c.hash, m.tokens.get, 0);
+      const twice = stack.requests.length;
+      for (let i = 0; i < 2; i++) {
+        expect(await page.evaluate(async ({ url, cache }) => (await fetch(url, { cache })).status, { url: whole, cache: wholeInit.cache })).toBe(200);
+      }
+      expect(stack.requests.slice(twice).map((r) => r.method)).toEqual(['GET', 'GET']);
       // The control: the token in a header instead, and the browser does send a preflight first.
       const withHeader = stack.requests.length;
-      expect(await page.evaluate(async ({ url, token }) => (await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status,
+      expect(await page.evaluate(async ({ url, token }) => (await fetch(url, { headers: { authorization: `Bearer ${token}` }, cache: 'no-store' })).status,
         { url: url.split('?')[0], token: m.tokens.get })).toBe(200);
       expect(stack.requests.slice(withHeader).map((r) => r.method)).toEqual(['OPTIONS', 'GET']);
 
