@@ -2,6 +2,7 @@
 // PWA. Every body is parsed at the boundary with these schemas; nothing trusts a raw object.
 import { z } from 'zod';
 import { ChunkHash, ContentId, NodeId } from './ids.ts';
+import { NodeState } from './lifecycle/node-state.ts';
 import { NodeInfo, NodeUrl } from './manifest.ts';
 import { MediaIndex } from './media/media-index.ts';
 import { Chunking, DEFAULT_CHUNK, MAX_CHUNK, MIN_CHUNK } from './split.ts';
@@ -141,7 +142,7 @@ export const RegisterNodeRequest = z.object({
   weight: z.number().positive().max(1000).default(1),
   state: z.enum(['active', 'draining', 'retired']).default('active'),
 }).strict();
-export const NodeRecord = NodeInfo.extend({ weight: z.number(), state: z.enum(['active', 'draining', 'retired']) });
+export const NodeRecord = NodeInfo.extend({ weight: z.number(), state: NodeState });
 export type NodeRecord = z.infer<typeof NodeRecord>;
 export const NodeList = z.object({ nodes: z.array(NodeRecord) });
 

@@ -5,7 +5,9 @@
 import type { CommitResponse } from '../../protocol/api.ts';
 import { BunsanError } from '../../protocol/errors.ts';
 import { hashListRoot, signStamp } from '../../protocol/stamps.ts';
-import { logEvent } from '../registry.ts';
+import { markCommitted } from '../registry/contents.ts';
+import { logEvent } from '../registry/events.ts';
+import { replacePlacements } from '../registry/placements.ts';
 import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
 import { checkMedia, gatewayMedia } from './media.ts';
 import { deleteOnNode } from './node-client.ts';
@@ -37,13 +39,12 @@ export async function commitUpload(deps: ManagerDeps, caller: Caller, rawMedia?:
   store.setMedia('index', media);
   store.setMedia('indexer', null);
   const live = new Set(hashes);
-  const placements = store.replicas().filter((r) => live.has(r.hash) && r.state === 'stored');
+  const sealed = new Map(chunks.map((c) => [c.hash!, c.sealed_len ?? 0]));
+  const placements = store.replicas().filter((r) => live.has(r.hash) && r.state === 'stored')
+    .map((r) => ({ hash: r.hash, node: r.node_id, bytes: sealed.get(r.hash)! }));
   const stmts = [
-    env.DB.prepare("UPDATE contents SET state = 'committed', committed_at = ? WHERE id = ?").bind(now, record.id),
-    env.DB.prepare('DELETE FROM placements WHERE content_id = ?').bind(record.id),
-    ...placements.map((p) => env.DB.prepare(
-      "INSERT OR REPLACE INTO placements (content_id, hash, node_id, state, updated_at) VALUES (?, ?, ?, 'stored', ?)",
-    ).bind(record.id, p.hash, p.node_id, now)),
+    markCommitted(env.DB, record.id, now),
+    ...replacePlacements(env.DB, record.id, placements, now),
     logEvent(env.DB, { at: now, kind: 'upload-commit', content: record.id, bytes: record.size, detail: { chunks: hashes.length } }),
   ];
   for (let i = 0; i < stmts.length; i += 500) await env.DB.batch(stmts.slice(i, i + 500));

@@ -13,7 +13,7 @@ import type { IndexerSnapshot } from '../../protocol/media/media-indexer.ts';
 import type { PortalEnv } from '../env.ts';
 import { toRpc, type RpcResult } from '../http.ts';
 import { signingKey } from '../keys.ts';
-import { logEvent } from '../registry.ts';
+import { logEvent } from '../registry/events.ts';
 import type { ViewerAccess } from './access.ts';
 import { commitUpload } from './commit.ts';
 import type { Caller } from './deps.ts';

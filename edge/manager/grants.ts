@@ -5,7 +5,7 @@ import { toHex } from '../../protocol/bytes.ts';
 import { randomBytes } from '../../protocol/crypto-like.ts';
 import { BunsanError } from '../../protocol/errors.ts';
 import { issueGrant } from '../../protocol/grants.ts';
-import { logEvent } from '../registry.ts';
+import { logEvent } from '../registry/events.ts';
 import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
 import type { GrantStore } from './grant-store.ts';
 

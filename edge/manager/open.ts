@@ -9,7 +9,8 @@ import { BunsanError } from '../../protocol/errors.ts';
 import { planChunks, type Chunking } from '../../protocol/split.ts';
 import { signStamp, stampDigest, type UploadStamp } from '../../protocol/stamps.ts';
 import { wrapSecret } from '../keys.ts';
-import { logEvent } from '../registry.ts';
+import { insertContent } from '../registry/contents.ts';
+import { logEvent } from '../registry/events.ts';
 import type { ManagerDeps } from './deps.ts';
 import type { NodeRef } from './store.ts';
 import { sessionOf } from './views.ts';
@@ -57,11 +58,7 @@ export async function openUpload(deps: ManagerDeps, input: OpenInput): Promise<U
     ...(req.expireAt !== undefined ? { expireAt: req.expireAt } : {}),
   });
   await env.DB.batch([
-    env.DB.prepare(`INSERT INTO contents (id, provider_id, name, type, size, version, chunk_count, replicas, state, created_at,
-        visibility, min_grade, publish_at, expire_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'uploading', ?, ?, ?, ?, ?)`)
-      .bind(input.id, input.providerId, req.name, req.type, req.size, version, spans.length, req.replicas, now,
-        req.visibility, req.minGrade, req.publishAt ?? null, req.expireAt ?? null),
+    insertContent(env.DB, { id: input.id, providerId: input.providerId, request: req, version, chunkCount: spans.length, createdAt: now }),
     logEvent(env.DB, { at: now, kind: 'upload-open', content: input.id, bytes: req.size, detail: { visibility: req.visibility, minGrade: req.minGrade, placement: req.placement } }),
   ]);
   return sessionOf(deps, { providerId: input.providerId, admin: false });

@@ -1,7 +1,8 @@
 // Delete (source document figs. 10-12): every replica on every node first, each deletion
 // recorded; only when none is left does the catalog entry go. A node that cannot be reached
 // keeps the content in 'deleting' and the manager's alarm retries.
-import { logEvent } from '../registry.ts';
+import { deleteContent, markDeleting } from '../registry/contents.ts';
+import { logEvent } from '../registry/events.ts';
 import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
 import { deleteOnNode } from './node-client.ts';
 
@@ -12,7 +13,7 @@ export async function removeContent(deps: ManagerDeps, caller: Caller): Promise<
   if (record.state !== 'deleting') {
     record.state = 'deleting';
     store.saveRecord(record);
-    await env.DB.prepare("UPDATE contents SET state = 'deleting' WHERE id = ?").bind(record.id).run();
+    await markDeleting(env.DB, record.id).run();
   }
   const now = deps.now();
   const byNode = new Map<string, string[]>();
@@ -34,8 +35,7 @@ export async function removeContent(deps: ManagerDeps, caller: Caller): Promise<
   }));
   if (pending.length > 0) return { state: 'deleting', pendingNodes: pending.sort() };
   await env.DB.batch([
-    env.DB.prepare('DELETE FROM placements WHERE content_id = ?').bind(record.id),
-    env.DB.prepare('DELETE FROM contents WHERE id = ?').bind(record.id),
+    ...deleteContent(env.DB, record.id),
     logEvent(env.DB, { at: deps.now(), kind: 'content-deleted', content: record.id, bytes: record.size }),
   ]);
   return { state: 'deleted', pendingNodes: [] };

@@ -11,7 +11,9 @@ import { placeKey } from '../../protocol/placement.ts';
 import { expiresIn, issueToken, TOKEN_TTL } from '../../protocol/tokens.ts';
 import { putChunk } from '../../protocol/upload/put-chunk.ts';
 import { readBodyLimited } from '../http.ts';
-import { listNodes, logEvent } from '../registry.ts';
+import { logEvent } from '../registry/events.ts';
+import { listNodes } from '../registry/nodes.ts';
+import { putPlacement, removePlacement } from '../registry/placements.ts';
 import type { AuditRow, AuditStore } from './audit-store.ts';
 import type { ManagerDeps } from './deps.ts';
 import { checkOnNode, deleteOnNode } from './node-client.ts';
@@ -96,13 +98,13 @@ export async function auditReplica(deps: ManagerDeps, row: AuditRow): Promise<Au
 
   // The bad copy leaves the manifest and the placement index before anything else moves.
   store.setReplica(row.hash, node.id, 'deleting', deps.now());
-  await env.DB.prepare('DELETE FROM placements WHERE content_id = ? AND hash = ? AND node_id = ?').bind(record.id, row.hash, node.id).run();
+  await removePlacement(env.DB, record.id, row.hash, node.id).run();
   const deleted = await deleteOnNode(deps, node, record.id, [row.hash]).then((d) => d.includes(row.hash), () => false);
   if (deleted) store.dropReplica(row.hash, node.id);
 
   // Same node first when its bad copy is gone (the placement stays as planned), then the other
   // nodes in this chunk's rendezvous order; only nodes still active in the directory.
-  const active = new Set((await listNodes(env.DB, true)).map((n) => n.id));
+  const active = new Set((await listNodes(env.DB)).filter((n) => n.state === 'active').map((n) => n.id));
   const holding = new Set(store.replicas(row.hash).map((r) => r.node_id));
   const order = new Set([...(deleted ? [node.id] : []), ...placeKey(row.hash, record.nodes, record.nodes.length)]);
   const candidates = record.nodes.filter((n) => active.has(n.id) && !holding.has(n.id))
@@ -115,8 +117,7 @@ export async function auditReplica(deps: ManagerDeps, row: AuditRow): Promise<Au
       return { outcome: 'skipped' };
     }
     store.setReplica(row.hash, target.id, 'stored', deps.now());
-    await env.DB.prepare("INSERT OR REPLACE INTO placements (content_id, hash, node_id, state, updated_at) VALUES (?, ?, ?, 'stored', ?)")
-      .bind(record.id, row.hash, target.id, deps.now()).run();
+    await putPlacement(env.DB, { content: record.id, hash: row.hash, node: target.id, bytes: chunk.sealed_len!, at: deps.now() }).run();
     return { outcome: target.id === node.id ? 'repaired' : 'moved', target: target.id };
   }
   return { outcome: 'degraded' };

@@ -8,7 +8,7 @@ import { looksLikeEnvelope } from '../../protocol/grants.ts';
 import { bearer } from '../../protocol/tokens.ts';
 import type { PortalEnv } from '../env.ts';
 import type { Caller } from '../manager/deps.ts';
-import { providerForTokenHash } from '../registry.ts';
+import { providerForTokenHash } from '../registry/providers.ts';
 
 export type PortalVars = { caller: Caller };
 export type PortalContext = Context<{ Bindings: PortalEnv; Variables: PortalVars }>;

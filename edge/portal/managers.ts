@@ -4,7 +4,7 @@
 import { BunsanError } from '../../protocol/errors.ts';
 import { ContentId } from '../../protocol/ids.ts';
 import type { PortalEnv } from '../env.ts';
-import { getContent, type ContentRow } from '../registry.ts';
+import { getContent, type ContentRow } from '../registry/contents.ts';
 
 export function parseContentId(raw: string): string {
   const r = ContentId.safeParse(raw);

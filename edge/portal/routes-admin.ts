@@ -5,7 +5,9 @@ import { toBase64Url, toHex } from '../../protocol/bytes.ts';
 import { randomBytes } from '../../protocol/crypto-like.ts';
 import type { PortalEnv } from '../env.ts';
 import { jsonBody } from '../http.ts';
-import { listNodes, logEvent, upsertNode } from '../registry.ts';
+import { logEvent } from '../registry/events.ts';
+import { getNode, insertNode, listNodes, setNodeState, updateNodeFields } from '../registry/nodes.ts';
+import { createProvider } from '../registry/providers.ts';
 import { hashApiToken, requireAdmin, type PortalVars } from './auth.ts';
 
 export const admin = new Hono<{ Bindings: PortalEnv; Variables: PortalVars }>();
@@ -14,13 +16,17 @@ admin.get('/health', (c) => c.json({ ok: true, time: Date.now() }));
 
 admin.get('/keys', (c) => c.json({ signingPublicKey: c.env.SIGNING_PUBLIC_KEY }, 200, { 'cache-control': 'public, max-age=300' }));
 
-admin.get('/nodes', async (c) => c.json({ nodes: await listNodes(c.env.DB) }));
+admin.get('/nodes', async (c) => c.json({
+  nodes: (await listNodes(c.env.DB)).map(({ id, url, region, grade, weight, state }) => ({ id, url, region, grade, weight, state })),
+}));
 
 admin.put('/nodes', requireAdmin, async (c) => {
   const n = await jsonBody(c.req.raw, RegisterNodeRequest);
   const now = Date.now();
-  await upsertNode(c.env.DB, n, now);
-  await logEvent(c.env.DB, { at: now, kind: 'node-registered', node: n.id, detail: n }).run();
+  const known = await getNode(c.env.DB, n.id);
+  const stmts = known ? [updateNodeFields(c.env.DB, n, now)] : [insertNode(c.env.DB, n, n.state, 'registered', now)];
+  if (known && known.state !== n.state) stmts.push(setNodeState(c.env.DB, n.id, n.state, 'set by the operator', now));
+  await c.env.DB.batch([...stmts, logEvent(c.env.DB, { at: now, kind: 'node-registered', node: n.id, detail: n })]);
   return c.json(n);
 });
 
@@ -30,8 +36,7 @@ admin.post('/providers', requireAdmin, async (c) => {
   const token = `bsn_${toBase64Url(randomBytes(crypto, 32))}`;
   const now = Date.now();
   await c.env.DB.batch([
-    c.env.DB.prepare('INSERT INTO providers (id, name, created_at) VALUES (?, ?, ?)').bind(id, name, now),
-    c.env.DB.prepare('INSERT INTO api_tokens (token_hash, provider_id, created_at) VALUES (?, ?, ?)').bind(await hashApiToken(token), id, now),
+    ...createProvider(c.env.DB, { id, name, tokenHash: await hashApiToken(token), at: now }),
     logEvent(c.env.DB, { at: now, kind: 'provider-created', detail: { id, name } }),
   ]);
   return c.json({ id, token }, 201);

@@ -4,7 +4,7 @@ import { CreateGrantRequest, GrantId } from '../../protocol/api.ts';
 import { BunsanError } from '../../protocol/errors.ts';
 import type { PortalEnv } from '../env.ts';
 import { fromRpc, jsonBody } from '../http.ts';
-import { listContents, toSummary } from '../registry.ts';
+import { listContents, toSummary } from '../registry/contents.ts';
 import { requireProvider, viewerCredential, type PortalVars } from './auth.ts';
 import { knownContent } from './managers.ts';
 

@@ -10,7 +10,9 @@ import { ChunkReportRequest, MAX_REPORT_BYTES, ReportCode } from '../../protocol
 import { BunsanError } from '../../protocol/errors.ts';
 import type { PortalEnv } from '../env.ts';
 import { jsonBody } from '../http.ts';
-import { getContent, logEvent } from '../registry.ts';
+import { getContent } from '../registry/contents.ts';
+import { logEvent, reportSeen, reportsOf } from '../registry/events.ts';
+import { hasPlacement } from '../registry/placements.ts';
 import { requireAdmin, type PortalVars } from './auth.ts';
 import { managerStub, parseContentId } from './managers.ts';
 
@@ -25,16 +27,11 @@ reports.post('/:id/reports', async (c) => {
   const content = await getContent(c.env.DB, id);
   if (!content || content.state !== 'committed') throw new BunsanError('content_not_found', `no content ${id}`);
   if (r.index >= content.chunk_count) throw new BunsanError('invalid_body', `index: content has ${content.chunk_count} chunks`);
-  const replica = await c.env.DB.prepare('SELECT 1 AS ok FROM placements WHERE hash = ? AND node_id = ? AND content_id = ?')
-    .bind(r.hash, r.node, id).first<{ ok: number }>();
-  if (!replica) throw new BunsanError('chunk_not_found', `node ${r.node} holds no chunk ${r.hash} of this content`);
+  if (!(await hasPlacement(c.env.DB, id, r.hash, r.node))) throw new BunsanError('chunk_not_found', `node ${r.node} holds no chunk ${r.hash} of this content`);
 
   const now = Date.now();
   const detail = JSON.stringify({ index: r.index, hash: r.hash, code: r.code });
-  const repeat = await c.env.DB.prepare(
-    "SELECT 1 AS seen FROM events WHERE content_id = ? AND at > ? AND kind = 'chunk-report' AND node_id = ? AND detail = ? LIMIT 1",
-  ).bind(id, now - REPEAT_WINDOW_MS, r.node, detail).first<{ seen: number }>();
-  if (repeat) return c.json({ recorded: false }, 202);
+  if (await reportSeen(c.env.DB, id, r.node, detail, now - REPEAT_WINDOW_MS)) return c.json({ recorded: false }, 202);
   await logEvent(c.env.DB, { at: now, kind: 'chunk-report', content: id, node: r.node, detail: { index: r.index, hash: r.hash, code: r.code } }).run();
   // The manager audits the replica and replaces it if it is bad. The report stands even when the
   // manager cannot be reached now: it is in the log for the operator.
@@ -44,10 +41,7 @@ reports.post('/:id/reports', async (c) => {
 
 reports.get('/:id/reports', requireAdmin, async (c) => {
   const id = parseContentId(c.req.param('id')!);
-  const { results } = await c.env.DB.prepare(
-    "SELECT at, node_id, detail FROM events WHERE content_id = ? AND kind = 'chunk-report' ORDER BY at DESC, id DESC LIMIT ?",
-  ).bind(id, LIST_LIMIT).all<{ at: number; node_id: string; detail: string }>();
-  const list = results.flatMap((row) => {
+  const list = (await reportsOf(c.env.DB, id, LIST_LIMIT)).flatMap((row) => {
     const d = JSON.parse(row.detail) as { index: number; hash: string; code: string };
     const code = ReportCode.safeParse(d.code);
     return code.success ? [{ at: row.at, node: row.node_id, index: d.index, hash: d.hash, code: code.data }] : [];

@@ -1,0 +1,83 @@
+// The node directory: every distribution node, its state and why, its health as the sweep saw
+// it, its capacity and what it holds. Flows change a node's state only through setNodeState, so
+// that each change carries its reason and its time.
+import type { NodeState } from '../../protocol/lifecycle/node-state.ts';
+
+export interface NodeRow {
+  id: string; url: string; region: string; grade: number; weight: number; state: NodeState;
+  state_reason: string; state_since: number; prior_state: NodeState | null;
+  capacity: number | null; bytes_held: number; chunks_held: number;
+  last_seen_at: number | null; last_check_at: number | null; failures: number; last_error: string | null;
+  lost_at: number | null; inventory_cursor: string | null; inventory_pass_at: number | null;
+  created_at: number; updated_at: number;
+}
+
+/** Every node, retired ones too unless asked otherwise, in id order. */
+export async function listNodes(db: D1Database, o: { withRetired?: boolean } = {}): Promise<NodeRow[]> {
+  const { results } = await db.prepare(`SELECT * FROM nodes ${o.withRetired === false ? "WHERE state != 'retired'" : ''} ORDER BY id`).all<NodeRow>();
+  return results;
+}
+
+export async function getNode(db: D1Database, id: string): Promise<NodeRow | null> {
+  return db.prepare('SELECT * FROM nodes WHERE id = ?').bind(id).first<NodeRow>();
+}
+
+export interface NodeFields { id: string; url: string; region: string; grade: number; weight: number; capacity?: number | null }
+
+/** A new node (or a retired one coming back under the same id) in `state`. */
+export function insertNode(db: D1Database, n: NodeFields, state: NodeState, reason: string, now: number): D1PreparedStatement {
+  return db.prepare(
+    `INSERT INTO nodes (id, url, region, grade, weight, capacity, state, state_reason, state_since, created_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9)
+     ON CONFLICT(id) DO UPDATE SET url = ?2, region = ?3, grade = ?4, weight = ?5, capacity = ?6, state = ?7, state_reason = ?8,
+       state_since = ?9, prior_state = NULL, failures = 0, last_error = NULL, lost_at = NULL, updated_at = ?9`,
+  ).bind(n.id, n.url, n.region, n.grade, n.weight, n.capacity ?? null, state, reason, now);
+}
+
+/** A node's attributes (where it is, how much it should take), its state left as it is. */
+export function updateNodeFields(db: D1Database, n: NodeFields, now: number): D1PreparedStatement {
+  return db.prepare('UPDATE nodes SET url = ?, region = ?, grade = ?, weight = ?, capacity = ?, updated_at = ? WHERE id = ?')
+    .bind(n.url, n.region, n.grade, n.weight, n.capacity ?? null, now, n.id);
+}
+
+/** A state change. `prior` is kept for a node going down, so it returns to what it was. */
+export function setNodeState(db: D1Database, id: string, state: NodeState, reason: string, now: number, prior: NodeState | null = null): D1PreparedStatement {
+  return db.prepare('UPDATE nodes SET state = ?, state_reason = ?, state_since = ?, prior_state = ?, lost_at = NULL, updated_at = ? WHERE id = ?')
+    .bind(state, reason, now, prior, now, id);
+}
+
+/** One health check's result: a success clears the failure count, a failure adds to it. */
+export function recordHealth(db: D1Database, id: string, now: number, error: string | null): D1PreparedStatement {
+  return error === null
+    ? db.prepare('UPDATE nodes SET last_check_at = ?1, last_seen_at = ?1, failures = 0, last_error = NULL WHERE id = ?2').bind(now, id)
+    : db.prepare('UPDATE nodes SET last_check_at = ?1, failures = failures + 1, last_error = ?2 WHERE id = ?3').bind(now, error.slice(0, 200), id);
+}
+
+export function markLost(db: D1Database, id: string, now: number): D1PreparedStatement {
+  return db.prepare('UPDATE nodes SET lost_at = ? WHERE id = ?').bind(now, id);
+}
+
+/** Chunks and bytes each node holds by the placement index, written into the directory. */
+export function refreshUsage(db: D1Database): D1PreparedStatement {
+  return db.prepare(`UPDATE nodes SET
+      chunks_held = (SELECT COUNT(*) FROM placements p WHERE p.node_id = nodes.id AND p.state = 'stored'),
+      bytes_held = (SELECT COALESCE(SUM(bytes), 0) FROM placements p WHERE p.node_id = nodes.id AND p.state = 'stored')`);
+}
+
+export function setInventoryCursor(db: D1Database, id: string, cursor: string | null, passAt: number | null): D1PreparedStatement {
+  return db.prepare('UPDATE nodes SET inventory_cursor = ?, inventory_pass_at = COALESCE(?, inventory_pass_at) WHERE id = ?').bind(cursor, passAt, id);
+}
+
+/**
+ * Chunks on `id` whose other verified copies, on nodes that take copies, fall short of their
+ * content's replica count: the copies a retire would lose.
+ */
+export async function copiesOnlyOn(db: D1Database, id: string): Promise<number> {
+  const row = await db.prepare(
+    `SELECT COUNT(*) AS n FROM placements p JOIN contents c ON c.id = p.content_id
+      WHERE p.node_id = ?1 AND p.state = 'stored' AND c.state != 'deleting'
+        AND (SELECT COUNT(*) FROM placements q JOIN nodes o ON o.id = q.node_id
+              WHERE q.hash = p.hash AND q.node_id != ?1 AND q.state = 'stored' AND o.state IN ('joining', 'active')) < c.replicas`,
+  ).bind(id).first<{ n: number }>();
+  return row?.n ?? 0;
+}
