@@ -1,6 +1,8 @@
 // Names shared by every node implementation (Worker over R2, self-hosted) and every client.
 export const NODE_PATHS = {
   chunk: (hash: string) => `/v1/chunks/${hash}`,
+  /** POST with a copy order (Authorization: Bearer): the node fetches the chunk from the order's source */
+  copy: (hash: string) => `/v1/chunks/${hash}/copy`,
   check: '/v1/chunks/check',
   deleteBatch: '/v1/chunks/delete',
   probe: '/v1/probe',

@@ -22,7 +22,9 @@ export async function getChunk(c: NodeContext): Promise<Response> {
   const head = await c.env.BUCKET.head(chunkKey(hash));
   if (!head) throw notHere();
   const meta = chunkMeta(head);
-  if (meta?.content !== token.c) throw new BunsanError('forbidden', 'the token does not grant this chunk');
+  if (meta?.content !== token.c || (token.h !== undefined && token.h !== hash)) {
+    throw new BunsanError('forbidden', 'the token does not grant this chunk');
+  }
 
   let range: ByteRange | null;
   try {

@@ -53,6 +53,14 @@ describe('tokens', () => {
     expect(await status(missing)).toEqual([404, 'chunk_not_found']);
   });
 
+  it('keeps a get token narrowed to one chunk to that chunk', async () => {
+    const ch = await stored(await makeChunk());
+    const other = await stored(await makeChunk(4096, ch.content));
+    const narrow = await sign({ t: 'get', c: ch.content, h: ch.hash, exp: Math.floor(Date.now() / 1000) + 60 });
+    expect((await call(`/v1/chunks/${ch.hash}`, { headers: auth(narrow) })).status).toBe(200);
+    expect(await status(await call(`/v1/chunks/${other.hash}`, { headers: auth(narrow) }))).toEqual([403, 'forbidden']);
+  });
+
   it('refuses a management token for another node', async () => {
     const ch = await stored(await makeChunk());
     const token = await sign({ t: 'mgmt', n: 'n2', exp: 2e9 });
