@@ -24,6 +24,8 @@ CREATE TABLE nodes_v2 (
   last_error TEXT,
   -- the copies of a down node are treated as lost once, when its grace period ends
   lost_at INTEGER,
+  -- when the node last came back from down: copies verified before then are checked again
+  recovered_at INTEGER,
   -- where the inventory reconciliation stands on this node (null: no pass under way)
   inventory_cursor TEXT,
   inventory_pass_at INTEGER,

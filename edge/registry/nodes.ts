@@ -8,7 +8,7 @@ export interface NodeRow {
   state_reason: string; state_since: number; prior_state: NodeState | null;
   capacity: number | null; bytes_held: number; chunks_held: number;
   last_seen_at: number | null; last_check_at: number | null; failures: number; last_error: string | null;
-  lost_at: number | null; inventory_cursor: string | null; inventory_pass_at: number | null;
+  lost_at: number | null; recovered_at: number | null; inventory_cursor: string | null; inventory_pass_at: number | null;
   created_at: number; updated_at: number;
 }
 
