@@ -81,3 +81,8 @@ export async function copiesOnlyOn(db: D1Database, id: string): Promise<number> 
   ).bind(id).first<{ n: number }>();
   return row?.n ?? 0;
 }
+
+/** The node came back from down: copies it held before now are checked before they serve. */
+export function markRecovered(db: D1Database, id: string, now: number): D1PreparedStatement {
+  return db.prepare('UPDATE nodes SET recovered_at = ? WHERE id = ?').bind(now, id);
+}

@@ -20,7 +20,11 @@ export default defineProject({
         compatibilityFlags: ['nodejs_compat'],
         d1Databases: ['DB'],
         r2Buckets: ['BUCKET', 'BUCKET2', 'BUCKET3'],
-        durableObjects: { MANAGER: { className: 'ContentManager', useSQLite: true } },
+        durableObjects: {
+          MANAGER: { className: 'ContentManager', useSQLite: true },
+          GATE: { className: 'NodeGate', useSQLite: true },
+          SWEEPER: { className: 'Sweeper', useSQLite: true },
+        },
         // The deployed limits, and a tiny one the rate-limit test swaps in to see a 429.
         ratelimits: {
           RATE_LIMIT_TOKEN: { namespace_id: '5001', simple: { limit: 6000, period: 60 } },
