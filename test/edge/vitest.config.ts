@@ -37,6 +37,9 @@ export default defineProject({
           KEK: toBase64Url(webcrypto.getRandomValues(new Uint8Array(32))),
           ADMIN_TOKEN: 'test-admin-token',
           NODE_ID: 'n1',
+          // The lifecycle tests take a node down and wait out its grace period.
+          DOWN_GRACE_SECONDS: '1',
+          ORPHAN_GRACE_SECONDS: '0',
           TEST_MIGRATIONS: await readD1Migrations(root('edge/migrations')),
         },
       },
