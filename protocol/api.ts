@@ -125,6 +125,10 @@ export type RemoveResponse = z.infer<typeof RemoveResponse>;
 export const ReplicaState = z.enum(['pending', 'stored', 'deleting']);
 export const ContentInfo = ContentSummary.extend({
   state: UploadState,
+  /** the manager's reconciling of copies: when it next looks, why, and whether it is stuck */
+  upkeep: z.object({
+    due: z.number().int().nullable(), reason: z.string(), passUnderWay: z.boolean(), stalled: z.number().int(),
+  }).optional(),
   /** media only: the seek index built at upload */
   media: MediaIndex.optional(),
   chunks: z.array(z.object({

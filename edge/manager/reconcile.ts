@@ -13,7 +13,7 @@ import { putPlacement, removePlacement } from '../registry/placements.ts';
 import { NO_WORK, replaceWork, type WorkCounts } from '../registry/work.ts';
 import { checkOnNode, deleteOnNode } from '../node-client.ts';
 import { copyChunk } from './copy.ts';
-import { loadDirectory, readable, seconds, type Directory } from './directory.ts';
+import { downGraceMs, loadDirectory, readable, seconds, type Directory } from './directory.ts';
 import type { ManagerDeps } from './deps.ts';
 import type { ChunkRow, ContentRecord, ReplicaRow } from './store.ts';
 
@@ -22,10 +22,16 @@ export interface ReconcileState {
   /** when the next slice should run (null: nothing asked) */
   due: number | null;
   /** a pass under way: where it is, and the work it has counted so far */
-  pass: { startedAt: number; cursor: number; verify: boolean; work: Record<string, WorkCounts>; copies: number } | null;
+  pass: {
+    startedAt: number; cursor: number; verify: boolean; work: Record<string, WorkCounts>;
+    /** copies made, and steps that failed (a node that did not answer, a copy that did not verify) */
+    copies: number; failed: number;
+    /** when a gate said a node has room again; when a down node's grace period ends */
+    busyAt?: number; wakeAt?: number;
+  } | null;
   /** asked again while a pass ran: another pass follows */
   again: boolean;
-  /** passes in a row that ended with work left (their copies failed or had to wait) */
+  /** passes in a row that ended with work left, failures and no progress: the back-off grows with it */
   stalled: number;
   /** when every copy is next checked on its node */
   verifyAt: number;
@@ -99,13 +105,17 @@ function forget(s: Slice, chunk: ChunkRow, plan: ChunkPlan): void {
 }
 
 /** Copies on nodes back from down (or all copies, on a verifying pass) are asked for, node by node, in batches. */
-async function check(s: Slice, wanted: Map<string, ChunkRow[]>): Promise<void> {
+async function check(s: Slice, wanted: Map<string, ChunkRow[]>): Promise<number> {
   const { deps, record } = s;
+  let failed = 0;
   await Promise.all([...wanted].map(async ([nodeId, chunks]) => {
     const node = s.dir.get(nodeId);
     if (!readable(node)) return;
     const held = await checkOnNode(deps, node!, record.id, chunks.map((c) => c.hash!)).catch(() => null);
-    if (!held) return; // unreachable now: the copies stay as they are, and the work is counted
+    if (!held) {
+      failed++; // unreachable now: the copies stay as they are, and the work is counted
+      return;
+    }
     const ok = new Set(held.filter((h) => h.content === record.id && h.stamp === record.stampDigest).map((h) => `${h.hash}:${h.size}`));
     for (const c of chunks) {
       if (ok.has(`${c.hash}:${c.sealed_len}`)) {
@@ -118,6 +128,7 @@ async function check(s: Slice, wanted: Map<string, ChunkRow[]>): Promise<void> {
       }
     }
   }));
+  return failed;
 }
 
 function copyReason(s: Slice, plan: ChunkPlan, chunk: ChunkRow, to: string): string {
@@ -127,12 +138,13 @@ function copyReason(s: Slice, plan: ChunkPlan, chunk: ChunkRow, to: string): str
 }
 
 /** Makes the slice's missing copies, a few at a time; returns how soon to try what had to wait. */
-async function copy(s: Slice, live: () => boolean): Promise<{ copied: number; retryInMs: number | null }> {
+async function copy(s: Slice, live: () => boolean): Promise<{ copied: number; failed: number; retryInMs: number | null }> {
   const jobs = s.chunks.flatMap((chunk) => {
     const plan = planOf(s, chunk);
     return plan.copies.map((c) => ({ chunk, plan, to: c.to, from: c.from }));
   });
   let copied = 0;
+  let failed = 0;
   let retryInMs: number | null = null;
   let next = 0;
   const worker = async () => {
@@ -154,15 +166,18 @@ async function copy(s: Slice, live: () => boolean): Promise<{ copied: number; re
         copied++;
       } else if (r.why === 'busy') {
         retryInMs = Math.min(retryInMs ?? Infinity, r.retryInMs ?? 1000);
+      } else {
+        failed++;
       }
     }
   };
   await Promise.all(Array.from({ length: PARALLEL_COPIES }, worker));
-  return { copied, retryInMs };
+  return { copied, failed, retryInMs };
 }
 
-/** Deletes the slice's surplus copies: out of the index and the manifests first, then off their nodes. */
-async function prune(s: Slice): Promise<void> {
+/** Deletes the slice's surplus copies: out of the index and the manifests first, then off their nodes. Returns the nodes that failed. */
+async function prune(s: Slice): Promise<number> {
+  let failed = 0;
   const byNode = new Map<string, { chunk: ChunkRow; why: string }[]>();
   for (const chunk of s.chunks) {
     for (const d of planOf(s, chunk).deletes) {
@@ -176,12 +191,16 @@ async function prune(s: Slice): Promise<void> {
     const node = s.dir.get(nodeId);
     if (!readable(node)) return;
     const gone = await deleteOnNode(s.deps, node!, s.record.id, list.map((x) => x.chunk.hash!)).catch(() => null);
-    if (!gone) return; // the copies stay 'deleting' (served by nobody) and the next pass retries
+    if (!gone) {
+      failed++; // the copies stay 'deleting' (served by nobody) and the next pass retries
+      return;
+    }
     for (const x of list) {
       s.deps.store.dropReplica(x.chunk.hash!, nodeId);
       event(s, 'replica-deleted', nodeId, x.chunk, { why: x.why });
     }
   }));
+  return failed;
 }
 
 async function flush(s: Slice): Promise<void> {
@@ -191,9 +210,15 @@ async function flush(s: Slice): Promise<void> {
   for (let i = 0; i < stmts.length; i += 100) await s.deps.env.DB.batch(stmts.slice(i, i + 100));
 }
 
-/** What each node is still owed or owes for this slice, added into the pass's count. */
-function countWork(s: Slice, work: Record<string, WorkCounts>): number {
+/**
+ * What each node is still owed or owes for this slice, added into the pass's count. Returns the
+ * count, and the earliest time a copy now waiting for a down node can go elsewhere instead (its
+ * grace period ends: the manager looks again then, without being asked).
+ */
+function countWork(s: Slice, work: Record<string, WorkCounts>): { total: number; wakeAt: number | null } {
   let total = 0;
+  let wakeAt: number | null = null;
+  const grace = downGraceMs(s.deps.env);
   const add = (node: string, k: keyof WorkCounts) => {
     work[node] = { ...(work[node] ?? NO_WORK) };
     work[node][k]++;
@@ -207,12 +232,17 @@ function countWork(s: Slice, work: Record<string, WorkCounts>): number {
     }
     for (const d of plan.deletes) add(d.node, 'deletes');
     for (const n of plan.checks) add(n, 'checks');
+    for (const n of plan.waiting) {
+      add(n, 'copiesIn');
+      const until = s.dir.get(n)!.stateSince + grace + 1_000;
+      wakeAt = Math.min(wakeAt ?? until, until);
+    }
     // A copy stuck for want of a source or a target is work too (a drain that cannot finish).
     if (plan.copies.length === 0 && plan.target.length < s.record.replicas) {
       for (const r of s.deps.store.replicas(chunk.hash!)) if (s.dir.get(r.node_id)?.state === 'draining') add(r.node_id, 'copiesOut');
     }
   }
-  return total;
+  return { total, wakeAt };
 }
 
 /**
@@ -229,7 +259,7 @@ export async function reconcileSlice(deps: ManagerDeps): Promise<number | null> 
   const dir = await loadDirectory(deps.env, now);
   if (!state.pass) {
     const verify = state.verifyAt <= now;
-    state.pass = { startedAt: now, cursor: 0, verify, work: {}, copies: 0 };
+    state.pass = { startedAt: now, cursor: 0, verify, work: {}, copies: 0, failed: 0 };
     state.again = false;
     if (verify) state.verifyAt = now + seconds(deps.env.VERIFY_EVERY_SECONDS, 86_400) * 1000;
   }
@@ -245,15 +275,18 @@ export async function reconcileSlice(deps: ManagerDeps): Promise<number | null> 
       : planOf(s, chunk).checks;
     for (const n of names) toCheck.set(n, [...(toCheck.get(n) ?? []), chunk]);
   }
-  await check(s, toCheck);
+  pass.failed += await check(s, toCheck);
   await flush(s);
-  const { copied, retryInMs } = await copy(s, live);
+  const { copied, failed, retryInMs } = await copy(s, live);
   pass.copies += copied;
+  pass.failed += failed;
+  if (retryInMs !== null) pass.busyAt = Math.min(pass.busyAt ?? Infinity, deps.now() + retryInMs);
   await flush(s);
-  if (live()) await prune(s);
+  if (live()) pass.failed += await prune(s);
   await flush(s);
   if (!live()) return null;
-  const left = countWork(s, pass.work);
+  const { total: left, wakeAt } = countWork(s, pass.work);
+  if (wakeAt !== null) pass.wakeAt = Math.min(pass.wakeAt ?? wakeAt, wakeAt);
 
   pass.cursor += chunks.length;
   const current = reconcileState(deps); // asked again while this slice ran?
@@ -269,13 +302,22 @@ export async function reconcileSlice(deps: ManagerDeps): Promise<number | null> 
   await deps.env.DB.batch([...replaceWork(deps.env.DB, record.id, work, deps.now()), markReconciled(deps.env.DB, record.id, pass.startedAt)]);
   const unfinished = work.size > 0 || left > 0;
   state.pass = null;
-  state.stalled = unfinished ? state.stalled + 1 : 0;
-  // Work left (a node unreachable, a gate full, a copy failed): again after a back-off that
-  // grows while nothing gets done, up to five minutes; a pass that made progress goes on soon.
-  const backoff = Math.min(300_000, 2_000 * 2 ** Math.min(state.stalled - 1, 8));
-  state.due = state.again ? deps.now()
-    : unfinished ? deps.now() + (pass.copies > 0 ? Math.min(retryInMs ?? 2_000, 5_000) : Math.max(retryInMs ?? 0, backoff))
-    : null;
+  const progressed = pass.copies > 0;
+  state.stalled = !unfinished || progressed ? 0 : pass.failed > 0 ? state.stalled + 1 : state.stalled;
+  // Work left: a pass that made progress goes on soon; a full gate is tried when it has room; a
+  // copy waiting for a down node when its grace period ends; failures after a back-off that grows
+  // while nothing gets done, up to five minutes; work nothing can act on now (a drain with
+  // nowhere to go) is looked at again in a minute.
+  const now2 = deps.now();
+  const when: number[] = [];
+  if (unfinished) {
+    if (progressed) when.push(now2 + 1_000);
+    if (pass.busyAt !== undefined) when.push(pass.busyAt);
+    if (pass.wakeAt !== undefined) when.push(Math.max(now2, pass.wakeAt));
+    if (pass.failed > 0) when.push(now2 + Math.min(300_000, 2_000 * 2 ** Math.min(state.stalled, 8)));
+    if (when.length === 0) when.push(now2 + 60_000);
+  }
+  state.due = state.again ? now2 : when.length ? Math.min(...when) : null;
   store.setMeta(KEY, state);
   return state.due;
 }

@@ -10,6 +10,7 @@ import { expiresIn, issueToken, TOKEN_TTL } from '../../protocol/tokens.ts';
 import { unwrapSecret } from '../keys.ts';
 import { FAULT_WINDOW_MS, recentFaults } from '../registry/events.ts';
 import { loadDirectory, readable, type Directory } from './directory.ts';
+import { reconcileState } from './reconcile.ts';
 import { authorizeViewer, type ViewerAccess } from './access.ts';
 import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
 import type { GrantStore } from './grant-store.ts';
@@ -88,6 +89,11 @@ function whyUnavailable(deps: ManagerDeps, dir: Directory, hash: string): string
   }).join('; ');
 }
 
+function upkeepOf(deps: ManagerDeps) {
+  const s = reconcileState(deps);
+  return { due: s.due, reason: s.reason, passUnderWay: s.pass !== null, stalled: s.stalled };
+}
+
 const mediaOf = (deps: ManagerDeps): { media?: MediaIndex } => {
   const media = deps.store.media<MediaIndex>('index');
   return media ? { media } : {};
@@ -101,6 +107,7 @@ export async function buildInfo(deps: ManagerDeps, caller: Caller): Promise<Cont
   return {
     id: r.id, name: r.name, type: r.type, size: r.size, version: r.version, chunkCount: r.chunkCount,
     replicas: r.replicas, committedAt: r.committedAt ?? 0, state: r.state, visibility: r.visibility ?? 'public',
+    upkeep: upkeepOf(deps),
     chunks: deps.store.chunks().map((c) => ({
       index: c.idx, offset: c.off, length: c.len, sealedLength: c.sealed_len ?? 0, hash: c.hash ?? '0'.repeat(64),
       replicas: c.hash ? reps.get(c.hash) ?? [] : [],

@@ -43,13 +43,15 @@ export interface ChunkPlan {
   drops: { node: string; why: DropWhy }[];
   /** verified copies on nodes that are up and serve */
   serving: number;
+  /** target nodes that lack a copy but cannot take one now (down within their grace period) */
+  waiting: string[];
 }
 
 const up = (n: PlanNode | undefined) => !!n && serves(n.state);
 
 export function planChunk(input: ChunkPlanInput): ChunkPlan {
   const { nodes, replicas } = input;
-  const plan: ChunkPlan = { target: [], copies: [], checks: [], deletes: [], drops: [], serving: 0 };
+  const plan: ChunkPlan = { target: [], copies: [], checks: [], deletes: [], drops: [], serving: 0, waiting: [] };
   const live: Holder[] = [];
   for (const h of input.holders) {
     const n = nodes.get(h.node);
@@ -84,7 +86,11 @@ export function planChunk(input: ChunkPlanInput): ChunkPlan {
       continue;
     }
     // A down node keeps its place for its grace period but cannot receive; it waits.
-    if (!takesCopies(n.state) || sources.length === 0) continue;
+    if (!takesCopies(n.state)) {
+      plan.waiting.push(id);
+      continue;
+    }
+    if (sources.length === 0) continue;
     plan.copies.push({ to: id, from: sources.filter((s) => s !== id) });
   }
   const safe = plan.target.filter((id) => verified(id) && up(nodes.get(id))).length >= replicas;

@@ -3,7 +3,8 @@
 // under one folder. Used by `npm start`, the system tests and the benchmark.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Miniflare } from 'miniflare';
+import type { D1Database } from '@cloudflare/workers-types';
+import { Log, LogLevel, Miniflare } from 'miniflare';
 import { buildWorkers, repoRoot } from './build.ts';
 import { applyMigrations } from './migrations.ts';
 import { rateLimitBindings } from './rate-limits.ts';
@@ -24,7 +25,11 @@ export interface StackOptions {
   lifecycle?: Partial<Lifecycle>;
 }
 
-export interface Lifecycle { sweepSeconds: number; downGraceSeconds: number; orphanGraceSeconds: number; inventorySeconds: number }
+export interface Lifecycle {
+  sweepSeconds: number; downGraceSeconds: number; orphanGraceSeconds: number; inventorySeconds: number;
+  /** copies to or from one node at once, and their bytes per second (the deployment's defaults when absent) */
+  movesPerNode?: number; moveBytesPerSecond?: number;
+}
 
 /** Locally the sweep runs often and grace periods are short, so that what happens can be watched. */
 export const LOCAL_LIFECYCLE: Lifecycle = { sweepSeconds: 10, downGraceSeconds: 120, orphanGraceSeconds: 600, inventorySeconds: 600 };
@@ -44,6 +49,8 @@ export interface Stack {
   portalUrl: string;
   secrets: StackSecrets;
   nodes: LocalNode[];
+  /** the registry, for tests that read (or damage) it directly */
+  registry(): Promise<D1Database>;
   stop(): Promise<void>;
 }
 
@@ -82,7 +89,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const [scripts, web] = await Promise.all([buildWorkers(join(home, 'build')), snapshotWeb(join(home, 'web'))]);
 
   const portalDir = join(home, 'portal');
+  // BUNSAN_LOG=warn (or info, debug) shows what the Workers print: a manager's failed copy, a sweep that stopped.
+  const level = process.env.BUNSAN_LOG ? LogLevel[process.env.BUNSAN_LOG.toUpperCase() as keyof typeof LogLevel] : undefined;
   const portal = new Miniflare({
+    ...(level !== undefined ? { log: new Log(level) } : {}),
     name: 'portal', host, port, modules: true, modulesRoot: join(home, 'build'), scriptPath: scripts.portal, compatibilityDate: COMPATIBILITY_DATE,
     d1Databases: { DB: 'bunsan-registry' }, d1Persist: join(portalDir, 'd1'),
     durableObjects: {
@@ -95,6 +105,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ...secrets,
       DOWN_GRACE_SECONDS: String(life.downGraceSeconds), ORPHAN_GRACE_SECONDS: String(life.orphanGraceSeconds),
       INVENTORY_EVERY_SECONDS: String(life.inventorySeconds),
+      ...(life.movesPerNode ? { MOVES_PER_NODE: String(life.movesPerNode) } : {}),
+      ...(life.moveBytesPerSecond ? { MOVE_BYTES_PER_SECOND: String(life.moveBytesPerSecond) } : {}),
     },
     ratelimits: rateLimitBindings(),
     // The PWA (its build copied into the state folder), as wrangler.toml's [assets]: the API
@@ -149,6 +161,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   timer?.unref();
   return {
     home, portalUrl, secrets, nodes,
+    registry: () => portal.getD1Database('DB'),
     async stop() {
       if (timer) clearInterval(timer);
       await sweeping;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { webcrypto } from 'node:crypto';
 import { repoRoot } from '../../scripts/stack/build.ts';
 import { ensureCredentials } from '../../scripts/stack/provision.ts';
-import { startStack, type Stack } from '../../scripts/stack/stack.ts';
+import { startStack, type Stack, type StackOptions } from '../../scripts/stack/stack.ts';
 import { expiresIn, issueToken } from '../../protocol/tokens.ts';
 import { importPrivateKey } from '../../protocol/signing.ts';
 import type { CryptoLike } from '../../protocol/crypto-like.ts';
@@ -19,10 +19,10 @@ const cryptoLike = webcrypto as unknown as CryptoLike;
 
 export interface TestStack extends Stack { token: string; dispose(): Promise<void> }
 
-export async function startTestStack(nodes = 3): Promise<TestStack> {
-  const home = mkdtempSync(join(tmpdir(), 'bunsan-test-'));
-  const port = await freePorts(nodes + 1);
-  const stack = await startStack({ home, port, nodes });
+export async function startTestStack(nodes = 3, more: Pick<StackOptions, 'lifecycle' | 'home' | 'port'> = {}): Promise<TestStack> {
+  const home = more.home ?? mkdtempSync(join(tmpdir(), 'bunsan-test-'));
+  const port = more.port ?? await freePorts(nodes + 1);
+  const stack = await startStack({ home, port, nodes, lifecycle: more.lifecycle });
   const { token } = await ensureCredentials(stack);
   return {
     ...stack, token,
