@@ -9,6 +9,7 @@ import { rateLimit } from './rate-limit.ts';
 import { admin } from './routes-admin.ts';
 import { contents } from './routes-contents.ts';
 import { reports } from './routes-reports.ts';
+import { selfHosted } from './routes-self-hosted.ts';
 import { uploads } from './routes-uploads.ts';
 import { securityHeaders } from './security-headers.ts';
 
@@ -24,6 +25,7 @@ app.route('/api/v1/uploads', uploads);
 app.route('/api/v1/contents', reports);
 app.route('/api/v1/contents', contents);
 app.route('/api/v1', admin);
+app.route('/api/v1', selfHosted);
 app.get('/', (c) => c.text('bunsan portal: see /api/v1/contents\n'));
 
 export default app;
