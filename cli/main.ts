@@ -1,4 +1,4 @@
-// bunsan CLI: upload, get, ls, info, rm, nodes, grant, revoke. Every command prints one JSON object with
+// bunsan CLI: upload, get, ls, info, rm, nodes, grant, revoke, node. Every command prints one JSON object with
 // --json, and exits non-zero with a one-line reason on failure.
 import { parseArgs } from 'node:util';
 import { BunsanError } from '../protocol/errors.ts';
@@ -7,6 +7,8 @@ import { resolveCredentials } from './config.ts';
 import { getCommand } from './commands/get.ts';
 import { infoCommand, lsCommand, nodesCommand, rmCommand } from './commands/catalog.ts';
 import { grantCommand, revokeCommand } from './commands/grant.ts';
+import { nodeCommand } from './commands/node.ts';
+import { nodesInviteCommand } from './commands/nodes-invite.ts';
 import { uploadCommand } from './commands/upload.ts';
 
 const USAGE = `usage: bunsan <command> [options]
@@ -22,6 +24,11 @@ const USAGE = `usage: bunsan <command> [options]
   info ID                   chunks and where each lives
   rm ID                     delete every replica, then the catalog entry
   nodes                     the distribution nodes
+  nodes invite [--region R] [--grade G] [--capacity BYTES] [--ttl SECONDS]
+                            a one-time join token for a self-hosted node (operator)
+  node serve --dir DIR [--port P] [--host H] [--public-url URL] [--capacity BYTES] [--portal URL --join TOKEN]
+                            this machine as a distribution node (the first start joins with the token)
+  node drain --dir DIR      ask the portal to move this node's copies elsewhere
 
 global: --portal URL --token T (default: the local stack in .bunsan/)  --json`;
 
@@ -35,7 +42,8 @@ export interface CommandContext {
 }
 
 const COMMANDS: Record<string, (c: CommandContext) => Promise<void>> = {
-  upload: uploadCommand, get: getCommand, ls: lsCommand, info: infoCommand, rm: rmCommand, nodes: nodesCommand,
+  upload: uploadCommand, get: getCommand, ls: lsCommand, info: infoCommand, rm: rmCommand,
+  nodes: (c) => (c.args[0] === 'invite' ? nodesInviteCommand({ ...c, args: c.args.slice(1) }) : nodesCommand(c)),
   grant: grantCommand, revoke: revokeCommand,
 };
 
@@ -52,6 +60,9 @@ export async function main(argv: string[]): Promise<number> {
         'min-grade': { type: 'string' }, placement: { type: 'string' }, grant: { type: 'string' },
         ttl: { type: 'string' }, label: { type: 'string' },
         prefer: { type: 'string' }, exclude: { type: 'string' },
+        dir: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'public-url': { type: 'string' },
+        capacity: { type: 'string' }, join: { type: 'string' }, region: { type: 'string' }, grade: { type: 'string' },
+        'report-every': { type: 'string' },
       },
     });
     json = !!values.json;
@@ -60,11 +71,16 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE + '\n');
       return command || values.help ? 0 : 2;
     }
+    const out = (obj: unknown, text: string) => process.stdout.write((json ? JSON.stringify(obj) : text) + '\n');
+    // A self-hosted node has its own key and its portal in its folder: no API credentials.
+    if (command === 'node') {
+      await nodeCommand({ args, flags: values, json, api: null as never, home: '', out });
+      return 0;
+    }
     const run = COMMANDS[command];
     if (!run) throw new BunsanError('bad_request', `unknown command "${command}" (try --help)`);
     const creds = resolveCredentials({ portal: values.portal, token: values.token });
     const api = createApiClient({ portal: creds.portal, token: creds.token, fetch: (u, i) => fetch(u, i) });
-    const out = (obj: unknown, text: string) => process.stdout.write((json ? JSON.stringify(obj) : text) + '\n');
     await run({ args, flags: values, json, api, home: creds.home, out });
     return 0;
   } catch (err) {

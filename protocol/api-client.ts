@@ -7,6 +7,7 @@ import {
   type ChunkReportRequest, type RegisterChunksRequest,
 } from './api.ts';
 import { BunsanError, fromEnvelope } from './errors.ts';
+import { InviteResponse, SELF_HOSTED_PATHS, type InviteRequest } from './self-hosted/messages.ts';
 import { Manifest } from './manifest.ts';
 import type { MediaIndex } from './media/media-index.ts';
 import type { FetchLike } from './upload/put-chunk.ts';
@@ -67,5 +68,7 @@ export function createApiClient(opts: ApiClientOptions) {
     gateway: (cid: string, from: number, body: Uint8Array | ReadableStream<Uint8Array>, init?: RequestInit) =>
       call('PUT', `/uploads/${id(cid)}/data?from=${from}`, GatewayResult, body, init),
     createProvider: (name: string) => call('POST', '/providers', CreateProviderResponse, { name }),
+    /** A one-time join token for a self-hosted node (operator only). */
+    inviteNode: (req: InviteRequest) => call('POST', SELF_HOSTED_PATHS.invites, InviteResponse, req),
   };
 }

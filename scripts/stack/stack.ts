@@ -1,6 +1,7 @@
 // The whole system on loopback: the portal (with the managers and the D1 registry) and N
-// distribution nodes, each a workerd instance with its own persistent R2 bucket, all state
-// under one folder. Used by `npm start`, the system tests and the benchmark.
+// distribution nodes, each a workerd instance with its own persistent R2 bucket, and optionally
+// self-hosted nodes (scripts/stack/self-hosted.ts), all state under one folder. Used by
+// `npm start`, the system tests and the benchmark.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Miniflare } from 'miniflare';
@@ -8,6 +9,7 @@ import { buildWorkers, repoRoot } from './build.ts';
 import { applyMigrations } from './migrations.ts';
 import { rateLimitBindings } from './rate-limits.ts';
 import { loadOrCreateSecrets, type StackSecrets } from './secrets.ts';
+import { knownSelfHostedIds, startSelfHostedNodes, type SelfHostedNode } from './self-hosted.ts';
 import { snapshotWeb } from '../web/build.ts';
 import { assetHeaderRules } from '../../edge/portal/security-headers.ts';
 
@@ -20,10 +22,13 @@ export interface StackOptions {
   /** advertised node URLs (a proxy or CDN in front); defaults to where each node listens */
   publicUrls?: string[];
   host?: string;
+  /** self-hosted nodes beside the Worker nodes, on the ports after theirs */
+  selfHosted?: number;
 }
 
 export interface LocalNode {
   id: string;
+  kind: 'worker' | 'self-hosted';
   url: string;
   publicUrl: string;
   dataDir: string;
@@ -36,18 +41,22 @@ export interface Stack {
   home: string;
   portalUrl: string;
   secrets: StackSecrets;
+  /** every node: the Worker nodes, then the self-hosted ones */
   nodes: LocalNode[];
+  selfHosted: SelfHostedNode[];
   stop(): Promise<void>;
 }
 
 export function stackOptionsFromEnv(env = process.env): Required<Omit<StackOptions, 'publicUrls'>> & { publicUrls?: string[] } {
   const nodes = Number(env.BUNSAN_NODES ?? 3);
   const port = Number(env.BUNSAN_PORT ?? 8787);
+  const selfHosted = Number(env.BUNSAN_SELF_HOSTED ?? 0);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 64) throw new Error('BUNSAN_NODES must be 1-64');
-  if (!Number.isInteger(port) || port < 1 || port + nodes > 65535) throw new Error('BUNSAN_PORT must be a port number');
+  if (!Number.isInteger(selfHosted) || selfHosted < 0 || selfHosted > 16) throw new Error('BUNSAN_SELF_HOSTED must be 0-16');
+  if (!Number.isInteger(port) || port < 1 || port + nodes + selfHosted > 65535) throw new Error('BUNSAN_PORT must be a port number');
   const publicUrls = env.BUNSAN_NODE_PUBLIC_URLS ? env.BUNSAN_NODE_PUBLIC_URLS.split(',').map((s) => s.trim()) : undefined;
   if (publicUrls && publicUrls.length !== nodes) throw new Error(`BUNSAN_NODE_PUBLIC_URLS lists ${publicUrls.length} URLs for ${nodes} nodes`);
-  return { home: resolve(env.BUNSAN_HOME ?? '.bunsan'), port, nodes, publicUrls, host: '127.0.0.1' };
+  return { home: resolve(env.BUNSAN_HOME ?? '.bunsan'), port, nodes, publicUrls, host: '127.0.0.1', selfHosted };
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -80,7 +89,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const dataDir = join(home, 'nodes', id);
     let mf: Miniflare | null = null;
     const node: LocalNode = {
-      id, dataDir, url: `http://${host}:${nodePort}`, publicUrl: opts.publicUrls?.[i] ?? `http://${host}:${nodePort}`,
+      id, kind: 'worker', dataDir, url: `http://${host}:${nodePort}`, publicUrl: opts.publicUrls?.[i] ?? `http://${host}:${nodePort}`,
       running: false,
       async start() {
         if (mf) return;
@@ -105,24 +114,37 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await Promise.all([portal.ready, ...nodes.map((n) => n.start())]);
   await applyMigrations(await portal.getD1Database('DB'), join(repoRoot, 'edge/migrations'));
   const portalUrl = `http://${host}:${port}`;
-  await registerNodes(portalUrl, secrets.ADMIN_TOKEN, nodes);
+  await registerNodes(portalUrl, secrets.ADMIN_TOKEN, nodes, knownSelfHostedIds(home, opts.selfHosted ?? 0));
+  let selfHosted: SelfHostedNode[] = [];
+  try {
+    selfHosted = await startSelfHostedNodes({
+      home, portalUrl, adminToken: secrets.ADMIN_TOKEN, count: opts.selfHosted ?? 0, basePort: port + count + 1, host,
+    });
+  } catch (err) {
+    await Promise.all([...nodes.map((n) => n.stop()), portal.dispose()]);
+    throw err;
+  }
+  const all: LocalNode[] = [...nodes, ...selfHosted];
   return {
-    home, portalUrl, secrets, nodes,
+    home, portalUrl, secrets, nodes: all, selfHosted,
     async stop() {
-      await Promise.all([...nodes.map((n) => n.stop()), portal.dispose()]);
+      await Promise.all([...all.map((n) => n.stop()), portal.dispose()]);
     },
   };
 }
 
-/** Running nodes are active; nodes registered by an earlier, larger stack stop taking new chunks. */
-async function registerNodes(portalUrl: string, adminToken: string, nodes: LocalNode[]): Promise<void> {
+/**
+ * Running Worker nodes are active; Worker nodes registered by an earlier, larger stack stop taking
+ * new chunks. Self-hosted nodes are left to their own lifecycle (they joined; the portal moves them).
+ */
+async function registerNodes(portalUrl: string, adminToken: string, nodes: LocalNode[], selfHosted: string[]): Promise<void> {
   const headers = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
   const res = await fetch(`${portalUrl}/api/v1/nodes`);
   const known = ((await res.json()) as { nodes: { id: string; url: string; state: string }[] }).nodes;
-  const ours = new Set(nodes.map((n) => n.id));
+  const ours = new Set([...nodes.map((n) => n.id), ...selfHosted]);
   const updates = [
     ...nodes.map((n) => ({ id: n.id, url: n.publicUrl, region: 'local', grade: 1, weight: 1, state: 'active' })),
-    ...known.filter((k) => !ours.has(k.id) && k.state === 'active').map((k) => ({ id: k.id, url: k.url, region: 'local', grade: 1, weight: 1, state: 'draining' })),
+    ...known.filter((k) => !ours.has(k.id) && (k.state === 'active' || k.state === 'joining')).map((k) => ({ id: k.id, url: k.url, region: 'local', grade: 1, weight: 1, state: 'draining' })),
   ];
   for (const body of updates) {
     const r = await fetch(`${portalUrl}/api/v1/nodes`, { method: 'PUT', headers, body: JSON.stringify(body) });

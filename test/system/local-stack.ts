@@ -19,10 +19,10 @@ const cryptoLike = webcrypto as unknown as CryptoLike;
 
 export interface TestStack extends Stack { token: string; dispose(): Promise<void> }
 
-export async function startTestStack(nodes = 3): Promise<TestStack> {
+export async function startTestStack(nodes = 3, selfHosted = 0): Promise<TestStack> {
   const home = mkdtempSync(join(tmpdir(), 'bunsan-test-'));
-  const port = await freePorts(nodes + 1);
-  const stack = await startStack({ home, port, nodes });
+  const port = await freePorts(nodes + 1 + selfHosted);
+  const stack = await startStack({ home, port, nodes, selfHosted });
   const { token } = await ensureCredentials(stack);
   return {
     ...stack, token,
