@@ -9,7 +9,7 @@ import { buildWorkers, repoRoot } from './build.ts';
 import { applyMigrations } from './migrations.ts';
 import { rateLimitBindings } from './rate-limits.ts';
 import { loadOrCreateSecrets, type StackSecrets } from './secrets.ts';
-import { knownSelfHostedIds, startSelfHostedNodes, type SelfHostedNode } from './self-hosted.ts';
+import { startSelfHostedNodes, type SelfHostedNode } from './self-hosted.ts';
 import { snapshotWeb } from '../web/build.ts';
 import { assetHeaderRules } from '../../edge/portal/security-headers.ts';
 
@@ -114,7 +114,6 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await Promise.all([portal.ready, ...nodes.map((n) => n.start())]);
   await applyMigrations(await portal.getD1Database('DB'), join(repoRoot, 'edge/migrations'));
   const portalUrl = `http://${host}:${port}`;
-  await registerNodes(portalUrl, secrets.ADMIN_TOKEN, nodes, knownSelfHostedIds(home, opts.selfHosted ?? 0));
   let selfHosted: SelfHostedNode[] = [];
   try {
     selfHosted = await startSelfHostedNodes({
@@ -125,6 +124,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     throw err;
   }
   const all: LocalNode[] = [...nodes, ...selfHosted];
+  await registerNodes(portalUrl, secrets.ADMIN_TOKEN, all);
   return {
     home, portalUrl, secrets, nodes: all, selfHosted,
     async stop() {
@@ -134,14 +134,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 }
 
 /**
- * Running Worker nodes are active; Worker nodes registered by an earlier, larger stack stop taking
- * new chunks. Self-hosted nodes are left to their own lifecycle (they joined; the portal moves them).
+ * Running nodes are active; nodes registered by an earlier, larger stack stop taking new chunks.
+ * The self-hosted ones joined as `joining`: the stack, as their operator, makes them active at
+ * once, so that the demo and the first uploads use both kinds of node.
  */
-async function registerNodes(portalUrl: string, adminToken: string, nodes: LocalNode[], selfHosted: string[]): Promise<void> {
+async function registerNodes(portalUrl: string, adminToken: string, nodes: LocalNode[]): Promise<void> {
   const headers = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
   const res = await fetch(`${portalUrl}/api/v1/nodes`);
   const known = ((await res.json()) as { nodes: { id: string; url: string; state: string }[] }).nodes;
-  const ours = new Set([...nodes.map((n) => n.id), ...selfHosted]);
+  const ours = new Set(nodes.map((n) => n.id));
   const updates = [
     ...nodes.map((n) => ({ id: n.id, url: n.publicUrl, region: 'local', grade: 1, weight: 1, state: 'active' })),
     ...known.filter((k) => !ours.has(k.id) && (k.state === 'active' || k.state === 'joining')).map((k) => ({ id: k.id, url: k.url, region: 'local', grade: 1, weight: 1, state: 'draining' })),
