@@ -151,7 +151,9 @@ function prepareDir(dir: string): boolean {
     writeFileSync(probe, 'ok');
     unlinkSync(probe);
   } catch (err) {
-    if (created) rmSync(dir, { recursive: true, force: true });
+    if (created) {
+      try { rmSync(dir, { recursive: true, force: true }); } catch { /* it was never made */ }
+    }
     throw new BunsanError('bad_request', `${dir} is not a writable folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   return created;
