@@ -18,6 +18,7 @@ import { BunsanError } from '../protocol/errors.ts';
 import { HASH_RE } from '../protocol/hash.ts';
 import type { ChunkHead, ChunkMeta, ChunkStore, ListedChunk } from '../edge/node/chunk-store.ts';
 import { ByteBudget } from './byte-budget.ts';
+import { HashPool } from './hash-pool.ts';
 import { chunkDir, chunkPath, decodeHeader, encodeHeader, HEADER_BYTES, layout, orderPath } from './disk-layout.ts';
 import { listChunks, prepareFolder, sweepExpiredOrders } from './disk-sweep.ts';
 
@@ -48,7 +49,11 @@ export interface DiskStore extends ChunkStore {
 const WHOLE_READ_BUDGET = 64 * 1024 * 1024;
 const DEFAULT_RESERVE = 64 * 1024 * 1024;
 const VERIFIED_MAX = 100_000;
+const HEADS_MAX = 10_000;
 const FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+// One pool of hashing threads per process, whatever number of stores it opens.
+let sharedPool: HashPool | null = null;
 
 const full = (why: string) => new BunsanError('insufficient_storage', why);
 const tagOf = (s: Stats) => `${s.ino}:${s.mtimeMs}:${s.size}`;
@@ -62,8 +67,13 @@ export async function openDiskStore(opts: DiskStoreOptions): Promise<DiskStore> 
   let count = chunks;
   let reserved = 0; // bytes of writes under way, counted against the capacity before they land
   const budget = new ByteBudget(WHOLE_READ_BUDGET);
+  const hashes = sharedPool ??= new HashPool();
   // Files this process hashed and found whole, by the identity they had then (insertion-ordered: oldest go first).
   const verified = new Map<string, string>();
+  // Heads of recently read chunks, so that a GET opens its file once, not twice. A read checks
+  // the open file's identity against the head's, so a stale entry costs a 404, never wrong bytes.
+  const heads = new Map<string, ChunkHead>();
+  const forget = (hash: string) => { verified.delete(hash); heads.delete(hash); };
 
   const remember = (hash: string, tag: string) => {
     verified.delete(hash);
@@ -72,7 +82,7 @@ export async function openDiskStore(opts: DiskStoreOptions): Promise<DiskStore> 
   };
 
   async function quarantine(hash: string, content: string | null, why: string): Promise<BunsanError> {
-    verified.delete(hash);
+    forget(hash);
     const from = chunkPath(l, hash);
     try {
       const s = await stat(from);
@@ -124,17 +134,17 @@ export async function openDiskStore(opts: DiskStoreOptions): Promise<DiskStore> 
   async function readWhole(fh: FileHandle, hash: string, head: ChunkHead): Promise<Uint8Array> {
     await budget.take(head.size);
     try {
-      const body = Buffer.allocUnsafe(head.size);
+      // Owns its memory (not a slice of Buffer's pool), so that it can travel to a hashing thread.
+      const body = Buffer.allocUnsafeSlow(head.size);
       for (let o = 0; o < head.size;) {
         const { bytesRead } = await fh.read(body, o, head.size - o, HEADER_BYTES + o);
         if (bytesRead === 0) throw await quarantine(hash, head.meta?.content ?? null, 'shorter than its header says');
         o += bytesRead;
       }
-      if (createHash('sha256').update(body).digest('hex') !== hash) {
-        throw await quarantine(hash, head.meta?.content ?? null, 'does not hash to its name');
-      }
+      const hashed = await hashes.hash(body);
+      if (hashed.hex !== hash) throw await quarantine(hash, head.meta?.content ?? null, 'does not hash to its name');
       remember(hash, head.tag);
-      return body;
+      return hashed.body;
     } finally {
       budget.give(head.size);
     }
@@ -175,10 +185,17 @@ export async function openDiskStore(opts: DiskStoreOptions): Promise<DiskStore> 
     },
 
     async head(hash) {
+      const known = heads.get(hash);
+      if (known) return known;
       const fh = await openChunk(hash);
       if (!fh) return null;
       try {
-        return (await readHead(fh, hash))?.head ?? null;
+        const head = (await readHead(fh, hash))?.head ?? null;
+        if (head) {
+          heads.set(hash, head);
+          if (heads.size > HEADS_MAX) heads.delete(heads.keys().next().value!);
+        }
+        return head;
       } finally {
         await fh.close();
       }
@@ -186,12 +203,18 @@ export async function openDiskStore(opts: DiskStoreOptions): Promise<DiskStore> 
 
     async read(hash, head, range) {
       const fh = await openChunk(hash);
-      if (!fh) return null;
+      if (!fh) {
+        forget(hash);
+        return null;
+      }
       let handedOff = false;
       try {
-        // The open file is the one served: a delete or a new version after this point does not change it.
-        const now = await readHead(fh, hash);
-        if (!now || now.head.tag !== head.tag) return null;
+        // The open file is the one served: a delete or a new version after this point does not
+        // change it. Same identity as at the head: the header read then still holds.
+        if (tagOf(await fh.stat()) !== head.tag) {
+          forget(hash);
+          return null;
+        }
         if (!range) return await readWhole(fh, hash, head);
         if (verified.get(hash) !== head.tag) {
           if ((await hashFile(fh, head.size)) !== hash) throw await quarantine(hash, head.meta?.content ?? null, 'does not hash to its name');
@@ -228,6 +251,7 @@ export async function openDiskStore(opts: DiskStoreOptions): Promise<DiskStore> 
         await syncDir(dir);
         held += size;
         count++;
+        heads.delete(hash);
         remember(hash, tagOf(await stat(chunkPath(l, hash))));
         return true;
       } catch (err) {
@@ -247,7 +271,7 @@ export async function openDiskStore(opts: DiskStoreOptions): Promise<DiskStore> 
           await unlink(path);
           held -= Math.max(0, s.size - HEADER_BYTES);
           count--;
-          verified.delete(hash);
+          forget(hash);
         } catch (err) {
           if (code(err) !== 'ENOENT') throw err;
         }

@@ -3,8 +3,8 @@
 import type { z } from 'zod';
 import type { CryptoLike } from '../../protocol/crypto-like.ts';
 import { BunsanError } from '../../protocol/errors.ts';
-import { importPublicKey } from '../../protocol/signing.ts';
-import { bearer, CopyToken, GetToken, MgmtToken, PutToken, verifyToken } from '../../protocol/tokens.ts';
+import { importPublicKey, openEnvelope } from '../../protocol/signing.ts';
+import { AnyToken, bearer, checkToken, CopyToken, GetToken, MgmtToken, PutToken } from '../../protocol/tokens.ts';
 import type { NodeContext } from './deps.ts';
 
 export type { NodeContext } from './deps.ts';
@@ -36,11 +36,23 @@ export function headerToken(c: NodeContext): string | null {
   return t;
 }
 
+// A download token is sent with every chunk of a content, so a token whose signature verified
+// is remembered (by its exact text and the key it verified under) and not verified again: its
+// type and expiry are still checked on every use. Bounded; the oldest entries go first.
+const VERIFIED_MAX = 1024;
+const verified = new Map<string, AnyToken>();
+
 async function verify<S extends typeof PutToken | typeof GetToken | typeof MgmtToken | typeof CopyToken>(
   c: NodeContext, token: string | null, schema: S,
 ): Promise<z.infer<S>> {
   const { crypto, signingPublicKey, now } = c.var.node;
-  return verifyToken(crypto, await publicKey(crypto, signingPublicKey), token, schema, now());
+  const known = token ? verified.get(`${signingPublicKey} ${token}`) : undefined;
+  if (known) return checkToken(known, schema, now());
+  if (!token) throw new BunsanError('unauthorized', 'a bearer token is required');
+  const payload = await openEnvelope(crypto, await publicKey(crypto, signingPublicKey), token, AnyToken);
+  verified.set(`${signingPublicKey} ${token}`, payload);
+  if (verified.size > VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+  return checkToken(payload, schema, now());
 }
 
 /** Download token from the header or, for <video src> and plain links that cannot set headers, `?t=`. */
