@@ -16,12 +16,25 @@ export function stateHome(env = process.env, cwd = process.cwd()): string {
 
 export const credentialsFile = (home: string) => join(home, 'credentials.json');
 
-export function resolveCredentials(flags: { portal?: string; token?: string }, env = process.env): Credentials & { home: string } {
+/**
+ * The operator credential: a flag, BUNSAN_ADMIN_TOKEN, or — for the local stack's own portal — the
+ * one it generated into its state folder.
+ */
+function adminToken(home: string, portal: string, saved: Partial<Credentials>, flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (flag ?? env.BUNSAN_ADMIN_TOKEN) return flag ?? env.BUNSAN_ADMIN_TOKEN;
+  const secrets = join(home, 'secrets.json');
+  if (portal !== saved.portal || !existsSync(secrets)) return undefined;
+  return (JSON.parse(readFileSync(secrets, 'utf8')) as { ADMIN_TOKEN?: string }).ADMIN_TOKEN;
+}
+
+export function resolveCredentials(
+  flags: { portal?: string; token?: string; adminToken?: string }, env = process.env,
+): Credentials & { home: string; adminToken?: string } {
   const home = stateHome(env);
   let saved: Partial<Credentials> = {};
   if (existsSync(credentialsFile(home))) saved = JSON.parse(readFileSync(credentialsFile(home), 'utf8')) as Partial<Credentials>;
   const portal = flags.portal ?? env.BUNSAN_PORTAL ?? saved.portal;
   const token = flags.token ?? env.BUNSAN_TOKEN ?? (flags.portal && flags.portal !== saved.portal ? undefined : saved.token);
   if (!portal) throw new BunsanError('bad_request', `no portal: pass --portal URL, set BUNSAN_PORTAL, or start the local stack (npm start) so ${credentialsFile(home)} exists`);
-  return { portal, token: token ?? '', home };
+  return { portal, token: token ?? '', home, adminToken: adminToken(home, portal, saved, flags.adminToken, env) };
 }

@@ -5,7 +5,8 @@ import { BunsanError } from '../protocol/errors.ts';
 import { createApiClient } from '../protocol/api-client.ts';
 import { resolveCredentials } from './config.ts';
 import { getCommand } from './commands/get.ts';
-import { infoCommand, lsCommand, nodesCommand, rmCommand } from './commands/catalog.ts';
+import { infoCommand, lsCommand, rmCommand } from './commands/catalog.ts';
+import { findCommand, nodesCommand, registryCommand, sweepCommand } from './commands/nodes.ts';
 import { grantCommand, revokeCommand } from './commands/grant.ts';
 import { nodeCommand } from './commands/node.ts';
 import { nodesInviteCommand } from './commands/nodes-invite.ts';
@@ -23,11 +24,22 @@ const USAGE = `usage: bunsan <command> [options]
   ls                        list contents
   info ID                   chunks and where each lives
   rm ID                     delete every replica, then the catalog entry
-  nodes                     the distribution nodes
+
+operator (--admin-token T, BUNSAN_ADMIN_TOKEN, or the local stack's own):
+  nodes                     every node: state, chunks and bytes held, health, last seen, backlog
+  nodes add URL [--id ID] [--region R] [--grade G] [--weight W] [--capacity BYTES]
+  nodes drain ID            move its copies elsewhere; it retires by itself when empty
+  nodes undrain ID          take it back
+  nodes retire ID [--force] only when no chunk needs its copies (--force: a node gone for good)
+  sweep                     check every node's health now and hand out the work that follows
+  find HASH [--ask]         which nodes hold a chunk: the registry, and with --ask every node itself
+  registry rebuild          write lost registry rows again from the nodes and the managers
   nodes invite [--region R] [--grade G] [--capacity BYTES] [--ttl SECONDS]
-                            a one-time join token for a self-hosted node (operator)
+                            a one-time join token for a self-hosted node
+
+this machine as a self-hosted node (no credentials: the node has its own key):
   node serve --dir DIR [--port P] [--host H] [--public-url URL] [--capacity BYTES] [--portal URL --join TOKEN]
-                            this machine as a distribution node (the first start joins with the token)
+                            serve as a distribution node (the first start joins with the token)
   node drain --dir DIR      ask the portal to move this node's copies elsewhere
 
 global: --portal URL --token T (default: the local stack in .bunsan/)  --json`;
@@ -37,6 +49,8 @@ export interface CommandContext {
   flags: Record<string, string | boolean | undefined>;
   json: boolean;
   api: ReturnType<typeof createApiClient>;
+  /** the same API with the operator credential, when one is known */
+  admin: ReturnType<typeof createApiClient> | null;
   home: string;
   out: (obj: unknown, text: string) => void;
 }
@@ -44,7 +58,7 @@ export interface CommandContext {
 const COMMANDS: Record<string, (c: CommandContext) => Promise<void>> = {
   upload: uploadCommand, get: getCommand, ls: lsCommand, info: infoCommand, rm: rmCommand,
   nodes: (c) => (c.args[0] === 'invite' ? nodesInviteCommand({ ...c, args: c.args.slice(1) }) : nodesCommand(c)),
-  grant: grantCommand, revoke: revokeCommand,
+  grant: grantCommand, revoke: revokeCommand, sweep: sweepCommand, find: findCommand, registry: registryCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -60,9 +74,10 @@ export async function main(argv: string[]): Promise<number> {
         'min-grade': { type: 'string' }, placement: { type: 'string' }, grant: { type: 'string' },
         ttl: { type: 'string' }, label: { type: 'string' },
         prefer: { type: 'string' }, exclude: { type: 'string' },
+        'admin-token': { type: 'string' }, id: { type: 'string' }, region: { type: 'string' }, grade: { type: 'string' },
+        weight: { type: 'string' }, capacity: { type: 'string' }, force: { type: 'boolean' }, ask: { type: 'boolean' },
         dir: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'public-url': { type: 'string' },
-        capacity: { type: 'string' }, join: { type: 'string' }, region: { type: 'string' }, grade: { type: 'string' },
-        'report-every': { type: 'string' },
+        join: { type: 'string' }, 'report-every': { type: 'string' },
       },
     });
     json = !!values.json;
@@ -74,14 +89,15 @@ export async function main(argv: string[]): Promise<number> {
     const out = (obj: unknown, text: string) => process.stdout.write((json ? JSON.stringify(obj) : text) + '\n');
     // A self-hosted node has its own key and its portal in its folder: no API credentials.
     if (command === 'node') {
-      await nodeCommand({ args, flags: values, json, api: null as never, home: '', out });
+      await nodeCommand({ args, flags: values, json, api: null as never, admin: null, home: '', out });
       return 0;
     }
     const run = COMMANDS[command];
     if (!run) throw new BunsanError('bad_request', `unknown command "${command}" (try --help)`);
-    const creds = resolveCredentials({ portal: values.portal, token: values.token });
+    const creds = resolveCredentials({ portal: values.portal, token: values.token, adminToken: values['admin-token'] });
     const api = createApiClient({ portal: creds.portal, token: creds.token, fetch: (u, i) => fetch(u, i) });
-    await run({ args, flags: values, json, api, home: creds.home, out });
+    const admin = creds.adminToken ? createApiClient({ portal: creds.portal, token: creds.adminToken, fetch: (u, i) => fetch(u, i) }) : null;
+    await run({ args, flags: values, json, api, admin, home: creds.home, out });
     return 0;
   } catch (err) {
     const e = err instanceof BunsanError ? err

@@ -1,4 +1,6 @@
 // Bindings of the edge Workers, as wrangler.toml declares them.
+import type { NodeGate } from './lifecycle/node-gate.ts';
+import type { Sweeper } from './lifecycle/sweeper.ts';
 import type { ContentManager } from './manager/content-manager.ts';
 
 export interface PortalEnv {
@@ -17,6 +19,23 @@ export interface PortalEnv {
   RATE_LIMIT_ADDRESS?: RateLimit;
   /** "off" turns the API's rate limiting off (e.g. behind another limiter); anything else leaves it on */
   RATE_LIMIT?: string;
+  /** one NodeGate per node: bounds the copies that run to and from it at once, and their bytes per second */
+  GATE: DurableObjectNamespace<NodeGate>;
+  /** the sweep's fan-out: walks contents in slices and wakes their managers */
+  SWEEPER: DurableObjectNamespace<Sweeper>;
+  /** seconds a down node keeps its copies before they count as lost (default 900) */
+  DOWN_GRACE_SECONDS?: string;
+  /** failed health checks in a row before a node is down (default 2) */
+  DOWN_AFTER_FAILURES?: string;
+  /** seconds a chunk a node holds but nothing wants is kept before it is deleted (default 86400) */
+  ORPHAN_GRACE_SECONDS?: string;
+  /** seconds between two passes of the inventory reconciliation over every node (default 21600) */
+  INVENTORY_EVERY_SECONDS?: string;
+  /** seconds between two checks of every copy by every manager (default 86400) */
+  VERIFY_EVERY_SECONDS?: string;
+  /** copies that may run to or from one node at once (default 4), and their bytes per second (default 64 MiB) */
+  MOVES_PER_NODE?: string;
+  MOVE_BYTES_PER_SECOND?: string;
 }
 
 export interface NodeEnv {

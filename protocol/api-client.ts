@@ -5,6 +5,7 @@ import {
   ChunkReportList, ChunkReportResponse, CommitResponse, ConfirmResponse, ContentInfo, ContentList, CreateProviderResponse, GatewayResult, GrantResponse, KeysResponse,
   NodeList, RegisterChunksResponse, RemoveResponse, RevokeGrantResponse, UploadSession, type OpenUploadRequest,
   type ChunkReportRequest, type RegisterChunksRequest,
+  ChunkHolders, NodeStatus, NodeStatusList, RebuildResponse, SweepReport, type AddNodeRequest,
 } from './api.ts';
 import { BunsanError, fromEnvelope } from './errors.ts';
 import { InviteResponse, SELF_HOSTED_PATHS, type InviteRequest } from './self-hosted/messages.ts';
@@ -46,6 +47,16 @@ export function createApiClient(opts: ApiClientOptions) {
     portal: opts.portal,
     keys: () => call('GET', '/keys', KeysResponse),
     nodes: () => call('GET', '/nodes', NodeList),
+    /** Operator only: every node with its state, holdings, health and backlog. */
+    nodeStatuses: () => call('GET', '/nodes', NodeStatusList),
+    addNode: (req: AddNodeRequest) => call('POST', '/nodes', NodeStatus, req),
+    drainNode: (node: string) => call('POST', `/nodes/${id(node)}/drain`, NodeStatus),
+    undrainNode: (node: string) => call('POST', `/nodes/${id(node)}/undrain`, NodeStatus),
+    retireNode: (node: string, force = false) => call('POST', `/nodes/${id(node)}/retire`, NodeStatus, { force }),
+    sweep: () => call('POST', '/sweep', SweepReport),
+    /** Who holds a chunk: the registry's index, and with `ask` every node's own answer. */
+    holders: (hash: string, ask = false) => call('GET', `/chunks/${id(hash)}${ask ? '?ask=1' : ''}`, ChunkHolders),
+    rebuildRegistry: () => call('POST', '/registry/rebuild', RebuildResponse),
     list: (cursor?: string) => call('GET', `/contents${cursor ? `?cursor=${id(cursor)}` : ''}`, ContentList),
     info: (cid: string) => call('GET', `/contents/${id(cid)}`, ContentInfo),
     /** A grant (for a private content) goes in place of the API token: it is the viewer's credential. */

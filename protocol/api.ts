@@ -134,17 +134,81 @@ export const ContentInfo = ContentSummary.extend({
 });
 export type ContentInfo = z.infer<typeof ContentInfo>;
 
+const Region = z.string().max(64).regex(/^[A-Za-z0-9_.-]*$/, 'region is letters, digits, - _ .');
+const Capacity = z.number().int().positive().max(2 ** 53 - 1);
+
+/**
+ * Registers a node the operator vouches for (the local stack's own nodes, a first deployment):
+ * it starts `active` (or `joining`). Its attributes can be changed later; its state only through
+ * drain, undrain and retire, which keep the copies whole.
+ */
 export const RegisterNodeRequest = z.object({
   id: NodeId,
   url: NodeUrl,
-  region: z.string().max(64).default(''),
+  region: Region.default(''),
   grade: Grade.default(1),
   weight: z.number().positive().max(1000).default(1),
-  state: z.enum(['active', 'draining', 'retired']).default('active'),
+  capacity: Capacity.nullable().optional(),
+  state: z.enum(['active', 'joining']).optional(),
 }).strict();
+/** Adds a node by its URL: the portal checks that it speaks the node protocol and takes our tokens, then it joins. */
+export const AddNodeRequest = z.object({
+  url: NodeUrl,
+  id: NodeId.optional(),
+  region: Region.default(''),
+  grade: Grade.default(1),
+  weight: z.number().positive().max(1000).default(1),
+  capacity: Capacity.optional(),
+}).strict();
+export type AddNodeRequest = z.input<typeof AddNodeRequest>;
+export const RetireRequest = z.object({ force: z.boolean().default(false) }).strict();
+
 export const NodeRecord = NodeInfo.extend({ weight: z.number(), state: NodeState });
 export type NodeRecord = z.infer<typeof NodeRecord>;
 export const NodeList = z.object({ nodes: z.array(NodeRecord) });
+
+const Count = z.number().int().nonnegative();
+/** A node as the operator sees it: its state and why, what it holds, its health, the copies still owed to and from it. */
+export const NodeStatus = NodeRecord.extend({
+  stateReason: z.string(),
+  stateSince: z.number().int(),
+  capacity: z.number().int().nullable(),
+  chunksHeld: Count,
+  bytesHeld: Count,
+  health: z.object({
+    lastSeenAt: z.number().int().nullable(),
+    lastCheckAt: z.number().int().nullable(),
+    failures: Count,
+    lastError: z.string().nullable(),
+  }),
+  backlog: z.object({ copiesIn: Count, copiesOut: Count, deletes: Count, checks: Count, contents: Count }),
+  orphans: Count,
+});
+export type NodeStatus = z.infer<typeof NodeStatus>;
+export const NodeStatusList = z.object({ nodes: z.array(NodeStatus) });
+
+/** Who holds a chunk: by the registry's placement index, and (asked for) by every node on the list. */
+export const ChunkHolders = z.object({
+  hash: ChunkHash,
+  registry: z.array(z.object({ content: ContentId, node: NodeId, bytes: Count })),
+  nodes: z.array(z.object({
+    node: NodeId,
+    held: z.boolean(),
+    content: ContentId.optional(),
+    stamp: ChunkHash.optional(),
+    size: Count.optional(),
+    error: z.string().optional(),
+  })).optional(),
+});
+export type ChunkHolders = z.infer<typeof ChunkHolders>;
+
+export const SweepReport = z.object({
+  at: z.number().int(),
+  checked: Count,
+  changes: z.array(z.object({ node: NodeId, from: z.string(), to: z.string(), reason: z.string() })),
+  tasks: Count,
+});
+export const RebuildResponse = z.object({ nodes: z.array(NodeId) });
 
 export const CreateProviderRequest = z.object({ name: z.string().min(1).max(64) }).strict();
 export const CreateProviderResponse = z.object({ id: z.string(), token: z.string() });

@@ -5,11 +5,12 @@
 import type { EngineEvent } from '../protocol/engine/events.ts';
 import type { EngineSession } from '../protocol/engine/session.ts';
 import { BunsanError } from '../protocol/errors.ts';
-import { parseContentPath } from '../protocol/serve/content-path.ts';
+import { parseContentPath, playerHash } from '../protocol/serve/content-path.ts';
 import type { ContentSource } from '../protocol/serve/content-source.ts';
 import type { PlainWindow } from '../protocol/serve/plain-window.ts';
 import { rangeStream } from '../protocol/serve/range-stream.ts';
 import { planResponse } from '../protocol/serve/response-plan.ts';
+import { CONTENT_ANSWER_HEADERS } from '../protocol/serve/serve-policy.ts';
 
 export interface ContentHandlerDeps {
   /** the registration's scope URL: content URLs are read relative to it */
@@ -48,6 +49,13 @@ export function contentHandler(d: ContentHandlerDeps) {
           method: req.method, range: req.headers.get('range'), ifRange: req.headers.get('if-range'),
           openEndedLimit: MEDIA.has(req.destination) ? d.mediaSlice ?? 16 * 1024 * 1024 : undefined,
         });
+        // Opening a video or a sound (a link, the address bar) gets the app's player. The
+        // browser would show it as a media document under the answer's sandbox, so without our
+        // origin, and such a document is no client of this worker: its own request for the
+        // media would go past us to the portal and fail.
+        if (plan.served.media && req.mode === 'navigate' && req.destination === 'document') {
+          return answer(null, 303, { location: new URL(playerHash(path.id, grant), scope).href });
+        }
         // The settings are read for every request: a node excluded a moment ago is not asked.
         const run = plan.range && await d.engine.prepare({ manifest, publicKey, onEvent: d.onEvent && ((e) => d.onEvent!(path.id, e)) });
         const body = run && rangeStream({ ...run.options, range: plan.range!, cache: d.cache, signal: req.signal });
@@ -60,7 +68,11 @@ export function contentHandler(d: ContentHandlerDeps) {
   };
 }
 
+/** An answer without content bytes (an error, a redirect) is a content answer too: the same headers as the bytes (serve-policy.ts). */
+const answer = (body: string | null, status: number, headers: Record<string, string>) =>
+  new Response(body, { status, headers: { ...CONTENT_ANSWER_HEADERS, 'cache-control': 'no-store', ...headers } });
+
 function errorResponse(err: unknown): Response {
   const e = err instanceof BunsanError ? err : new BunsanError('internal', err instanceof Error ? err.message : String(err));
-  return Response.json(e.toEnvelope(), { status: e.status, headers: { 'cache-control': 'no-store' } });
+  return answer(JSON.stringify(e.toEnvelope()), e.status, { 'content-type': 'application/json' });
 }

@@ -1,4 +1,4 @@
-// Catalog commands: ls, info, rm, nodes.
+// Catalog commands: ls, info, rm.
 import { BunsanError } from '../../protocol/errors.ts';
 import { formatBytes, table } from '../format.ts';
 import type { CommandContext } from '../main.ts';
@@ -38,10 +38,4 @@ export async function rmCommand(c: CommandContext): Promise<void> {
   const id = oneId(c);
   const r = await c.api.remove(id);
   c.out({ id, ...r }, r.state === 'deleted' ? `deleted ${id}` : `deleting ${id}: waiting for ${r.pendingNodes.join(', ')} (retried automatically)`);
-}
-
-export async function nodesCommand(c: CommandContext): Promise<void> {
-  const { nodes } = await c.api.nodes();
-  c.out({ nodes }, table([['ID', 'STATE', 'REGION', 'GRADE', 'WEIGHT', 'URL'],
-    ...nodes.map((n) => [n.id, n.state, n.region, String(n.grade), String(n.weight), n.url])]));
 }

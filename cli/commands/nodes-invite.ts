@@ -9,7 +9,9 @@ function intFlag(raw: string | boolean | undefined, name: string): number | unde
 }
 
 export async function nodesInviteCommand(c: CommandContext): Promise<void> {
-  const r = await c.api.inviteNode({
+  // The operator credential (--admin-token, BUNSAN_ADMIN_TOKEN, the local stack's own), else
+  // whatever token was given, which the portal refuses unless it is the operator's.
+  const r = await (c.admin ?? c.api).inviteNode({
     ...(typeof c.flags.region === 'string' ? { region: c.flags.region } : {}),
     ...(c.flags.grade !== undefined ? { grade: intFlag(c.flags.grade, 'grade') } : {}),
     ...(c.flags.capacity !== undefined ? { capacity: intFlag(c.flags.capacity, 'capacity') } : {}),

@@ -3,13 +3,14 @@
 import { webcrypto } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { basename, extname, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ApiClient } from '../../protocol/api-client.ts';
 import type { OpenUploadRequest, UploadSession } from '../../protocol/api.ts';
 import type { CryptoLike } from '../../protocol/crypto-like.ts';
 import type { MediaIndex } from '../../protocol/media/media-index.ts';
 import { BunsanError } from '../../protocol/errors.ts';
+import { declaredType } from '../../protocol/serve/media-type.ts';
 import { DEFAULT_CHUNK, MAX_CHUNK, MIN_CHUNK, planChunks } from '../../protocol/split.ts';
 import { uploadDirect } from '../../protocol/upload/direct.ts';
 import type { CommandContext } from '../main.ts';
@@ -21,12 +22,6 @@ const cryptoLike = webcrypto as unknown as CryptoLike;
 const GATEWAY_SEGMENT_CHUNKS = 32;
 const GATEWAY_RETRIES = 3;
 
-const TYPES: Record<string, string> = {
-  '.webm': 'video/webm', '.mp4': 'video/mp4', '.m4v': 'video/mp4', '.mp3': 'audio/mpeg', '.ogg': 'audio/ogg',
-  '.txt': 'text/plain', '.md': 'text/markdown', '.pdf': 'application/pdf', '.png': 'image/png', '.jpg': 'image/jpeg',
-  '.zip': 'application/zip', '.tar': 'application/x-tar', '.gz': 'application/gzip', '.json': 'application/json',
-};
-
 function intFlag(v: unknown, name: string, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -36,9 +31,11 @@ function intFlag(v: unknown, name: string, min: number, max: number): number | u
 
 export function uploadRequest(c: CommandContext, path: string, size: number): OpenUploadRequest {
   const chunk = intFlag(c.flags['chunk-size'], 'chunk-size', MIN_CHUNK, MAX_CHUNK) ?? DEFAULT_CHUNK;
+  const name = (c.flags.name as string | undefined) ?? basename(path);
   return {
-    name: (c.flags.name as string | undefined) ?? basename(path),
-    type: (c.flags.type as string | undefined) ?? TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream',
+    name,
+    // A label for listings; what a browser is served is decided when serving (serve-policy.ts).
+    type: declaredType((c.flags.type as string | undefined) ?? '', name),
     size,
     replicas: intFlag(c.flags.replicas, 'replicas', 1, 8) ?? 2,
     chunking: c.flags.irregular

@@ -10,7 +10,8 @@ import { logEvent } from '../registry/events.ts';
 import { replacePlacements } from '../registry/placements.ts';
 import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
 import { checkMedia, gatewayMedia } from './media.ts';
-import { deleteOnNode } from './node-client.ts';
+import { deleteOnNode } from '../node-client.ts';
+import { loadDirectory, readable } from './directory.ts';
 
 export async function commitUpload(deps: ManagerDeps, caller: Caller, rawMedia?: unknown): Promise<CommitResponse> {
   const { store, env } = deps;
@@ -51,20 +52,30 @@ export async function commitUpload(deps: ManagerDeps, caller: Caller, rawMedia?:
   return { id: record.id, version: record.version, committedAt: now };
 }
 
-/** Replicas left behind by re-sealed chunks, and extra copies beyond the plan, are deleted. */
-async function collectGarbage(deps: ManagerDeps): Promise<void> {
+/**
+ * Replicas left behind by re-sealed chunks, and (at commit) extra copies beyond the plan, are
+ * deleted. `staleOnly`: only copies of hashes that are no chunk of this content (a reconcile
+ * pass retries those; its own plans take care of the rest).
+ */
+export async function collectGarbage(deps: ManagerDeps, staleOnly = false): Promise<void> {
   const { store } = deps;
   const record = store.record()!;
   const byNode = new Map<string, string[]>();
   for (const r of store.replicas()) {
-    if (r.state === 'stored' && store.chunkByHash(r.hash)) continue;
+    const chunk = store.chunkByHash(r.hash);
+    if (chunk && (staleOnly || r.state === 'stored')) continue;
     byNode.set(r.node_id, [...(byNode.get(r.node_id) ?? []), r.hash]);
   }
+  const dir = await loadDirectory(deps.env, deps.now());
   await Promise.all([...byNode].map(async ([nodeId, hashes]) => {
-    const node = record.nodes.find((n) => n.id === nodeId);
-    if (!node) return;
+    const node = dir.get(nodeId);
+    if (!readable(node)) {
+      // A node that is gone holds nothing to delete; one that is down is asked by a later pass.
+      if (!node || node.state === 'retired') for (const h of hashes) store.dropReplica(h, nodeId);
+      return;
+    }
     try {
-      await deleteOnNode(deps, node, record.id, hashes);
+      await deleteOnNode(deps, node!, record.id, hashes);
       for (const h of hashes) store.dropReplica(h, nodeId);
     } catch {
       // Unreachable now: the rows stay 'deleting' and the next delete pass retries them.

@@ -1,8 +1,9 @@
 // One Durable Object per content: the source document's management server for that content.
 // It opens uploads (secret, stamp, chunk plan), places each chunk on nodes by rendezvous
 // hashing (or at random), confirms replicas with the nodes themselves, commits, hands out
-// manifests to allowed callers, issues and revokes grants, and deletes every replica before the
-// catalog entry goes, on request or when retention ends.
+// manifests to allowed callers, issues and revokes grants, keeps every chunk's copies where the
+// directory says they belong (repairing, draining, rebalancing: reconcile.ts), and deletes every
+// replica before the catalog entry goes, on request or when retention ends.
 import { DurableObject } from 'cloudflare:workers';
 import type {
   ChunkReportRequest, CommitResponse, ConfirmResponse, ContentInfo, GrantResponse, RegisterChunksRequest, RegisterChunksResponse,
@@ -13,7 +14,9 @@ import type { IndexerSnapshot } from '../../protocol/media/media-indexer.ts';
 import type { PortalEnv } from '../env.ts';
 import { toRpc, type RpcResult } from '../http.ts';
 import { signingKey } from '../keys.ts';
+import { restoreContent, type ContentRow } from '../registry/contents.ts';
 import { logEvent } from '../registry/events.ts';
+import { replacePlacements } from '../registry/placements.ts';
 import type { ViewerAccess } from './access.ts';
 import { commitUpload } from './commit.ts';
 import type { Caller } from './deps.ts';
@@ -23,6 +26,7 @@ import { createGrant, revokeGrant } from './grants.ts';
 import { mediaProgress, saveMediaProgress } from './media.ts';
 import { openUpload, type OpenInput } from './open.ts';
 import { confirmChunks, registerChunks } from './placement-flow.ts';
+import { askReconcile, deferReconcile, reconcileSlice, reconcileState } from './reconcile.ts';
 import { removeContent } from './remove.ts';
 import { runDueAudits } from './replica-audit.ts';
 import { dueDuty, nextAlarmAt } from './schedule.ts';
@@ -50,7 +54,9 @@ export class ContentManager extends DurableObject<PortalEnv> {
 
   /** One alarm serves the delete retry, the retention end and the audits: set it to whichever is due first. */
   private async reschedule(): Promise<void> {
-    const at = nextAlarmAt(this.store.record(), Date.now(), this.audits.nextDue());
+    const record = this.store.record();
+    const reconcileDue = record?.state === 'committed' ? reconcileState(await this.deps()).due : null;
+    const at = nextAlarmAt(record, Date.now(), this.audits.nextDue(), reconcileDue);
     if (at === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(at);
   }
@@ -135,6 +141,42 @@ export class ContentManager extends DurableObject<PortalEnv> {
     });
   }
 
+  /**
+   * The sweep (or an operator) asks for a reconcile pass: the directory changed, a node came back,
+   * or it is time to check every copy (`verify`). The pass runs from the alarm.
+   */
+  reconcile(reason: string, verify = false): Promise<{ queued: boolean }> {
+    return (async () => {
+      if (this.store.record()?.state !== 'committed') return { queued: false };
+      askReconcile(await this.deps(), reason, verify);
+      await this.reschedule();
+      return { queued: true };
+    })();
+  }
+
+  /** Does this manager count on `node` holding chunk `hash` (stored, or a copy on its way)? */
+  wants(hash: string, node: string): boolean {
+    const r = this.store.replicas(hash).find((x) => x.node_id === node);
+    return !!r && r.state !== 'deleting';
+  }
+
+  /** Writes this content's catalog row and placement index again, from the manager's own state. */
+  async republish(): Promise<{ republished: boolean }> {
+    const r = this.store.record();
+    if (!r || r.state === 'deleting') return { republished: false };
+    const row: ContentRow = {
+      id: r.id, provider_id: r.providerId, name: r.name, type: r.type, size: r.size, version: r.version, chunk_count: r.chunkCount,
+      replicas: r.replicas, state: r.state, created_at: r.createdAt, committed_at: r.committedAt ?? null, visibility: r.visibility ?? 'public',
+      min_grade: r.minGrade ?? 0, publish_at: r.publishAt ?? null, expire_at: r.expireAt ?? null,
+    };
+    const sealed = new Map(this.store.chunks().map((c) => [c.hash, c.sealed_len ?? 0]));
+    const placed = this.store.replicas().filter((x) => x.state === 'stored' && sealed.has(x.hash))
+      .map((x) => ({ hash: x.hash, node: x.node_id, bytes: sealed.get(x.hash)! }));
+    const stmts = [restoreContent(this.env.DB, row), ...(r.state === 'committed' ? replacePlacements(this.env.DB, r.id, placed, Date.now()) : [])];
+    for (let i = 0; i < stmts.length; i += 500) await this.env.DB.batch(stmts.slice(i, i + 500));
+    return { republished: true };
+  }
+
   audited(): ReplicaAudit[] {
     return this.audits.list().map((a) => ({
       index: a.idx, hash: a.hash, node: a.node_id, queuedAt: a.queued_at, attempts: a.attempts,
@@ -142,9 +184,20 @@ export class ContentManager extends DurableObject<PortalEnv> {
     }));
   }
 
-  /** Audits reported replicas, retries a delete that could not reach every node, and deletes the content when retention ends. */
+  /**
+   * Audits reported replicas, runs a slice of a reconcile pass, retries a delete that could not
+   * reach every node, and deletes the content when retention ends.
+   */
   async alarm(): Promise<void> {
     if (this.store.record()?.state === 'committed' && this.audits.nextDue() !== null) await runDueAudits(await this.deps(), this.audits);
+    if (this.store.record()?.state === 'committed') {
+      const deps = await this.deps();
+      await reconcileSlice(deps).catch((err: Error) => {
+        // The pass stays due, a little later; the next alarm picks it up where it stopped.
+        console.warn(`reconcile of ${this.store.record()?.id} stopped: ${err.message}`);
+        deferReconcile(deps, 10_000);
+      });
+    }
     const record = this.store.record();
     const duty = dueDuty(record, Date.now());
     if (!record || !duty) return this.reschedule();

@@ -1,6 +1,7 @@
 // Opening an upload: a fresh content secret (wrapped under the KEK at rest), the signed upload
-// stamp that salts every chunk key (and carries the publish/expire window), the chunk plan and
-// the eligible nodes, all fixed before the first byte moves.
+// stamp that salts every chunk key (and carries the publish/expire window) and the chunk plan,
+// fixed before the first byte moves. Where each chunk goes is decided as it is registered, over
+// the directory as it is then.
 import type { OpenUploadParsed, UploadSession } from '../../protocol/api.ts';
 import { toBase64Url, toHex } from '../../protocol/bytes.ts';
 import { SECRET_BYTES } from '../../protocol/chunk-crypto.ts';
@@ -12,15 +13,15 @@ import { wrapSecret } from '../keys.ts';
 import { insertContent } from '../registry/contents.ts';
 import { logEvent } from '../registry/events.ts';
 import type { ManagerDeps } from './deps.ts';
-import type { NodeRef } from './store.ts';
+import { eligible } from '../../protocol/lifecycle/target.ts';
+import { loadDirectory } from './directory.ts';
+import { uploadDirectory } from './reconcile.ts';
 import { sessionOf } from './views.ts';
 
 export interface OpenInput {
   id: string;
   providerId: string;
   request: OpenUploadParsed;
-  /** every active node; only those of grade >= request.minGrade are kept */
-  nodes: (NodeRef & { grade: number })[];
 }
 
 export async function openUpload(deps: ManagerDeps, input: OpenInput): Promise<UploadSession> {
@@ -30,10 +31,11 @@ export async function openUpload(deps: ManagerDeps, input: OpenInput): Promise<U
   const now = deps.now();
   if (req.expireAt !== undefined && req.expireAt <= now) throw new BunsanError('invalid_body', 'expireAt is in the past');
   // Source document [0053]: nodes graded by security, a content placed only on its grade or better.
-  const nodes = input.nodes.filter((n) => n.grade >= req.minGrade && n.weight > 0);
+  const dir = uploadDirectory(await loadDirectory(env, now));
+  const nodes = [...dir.values()].filter((n) => eligible(n, { replicas: req.replicas, minGrade: req.minGrade }));
   if (nodes.length < req.replicas) {
     throw new BunsanError('not_enough_nodes',
-      `${req.replicas} replicas need ${req.replicas} active nodes of grade ${req.minGrade} or better; ${nodes.length} qualify`);
+      `${req.replicas} replicas need ${req.replicas} nodes that take copies, of grade ${req.minGrade} or better; ${nodes.length} qualify`);
   }
   const c = req.chunking;
   const chunking: Chunking = c.mode === 'regular'
@@ -52,7 +54,6 @@ export async function openUpload(deps: ManagerDeps, input: OpenInput): Promise<U
     replicas: req.replicas, chunking, chunkCount: spans.length, state: 'uploading', stamp,
     stampDigest: await stampDigest(crypto, stamp),
     wrappedSecret: toBase64Url(await wrapSecret(env.KEK, input.id, secret)), createdAt: now,
-    nodes: nodes.map(({ id, url, weight, grade }) => ({ id, url, weight, grade })),
     visibility: req.visibility, placement: req.placement, minGrade: req.minGrade,
     ...(req.publishAt !== undefined ? { publishAt: req.publishAt } : {}),
     ...(req.expireAt !== undefined ? { expireAt: req.expireAt } : {}),

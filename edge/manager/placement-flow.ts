@@ -2,10 +2,13 @@
 import type { ConfirmResponse, RegisterChunksRequest, RegisterChunksResponse, UploadTarget } from '../../protocol/api.ts';
 import { SEAL_OVERHEAD } from '../../protocol/chunk-crypto.ts';
 import { BunsanError } from '../../protocol/errors.ts';
-import { placeKey, placeRandom, uniformInt } from '../../protocol/placement.ts';
+import { planChunk } from '../../protocol/lifecycle/plan.ts';
+import { uniformInt } from '../../protocol/placement.ts';
 import { expiresIn, issueToken, TOKEN_TTL } from '../../protocol/tokens.ts';
+import { checkOnNode } from '../node-client.ts';
 import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
-import { checkOnNode } from './node-client.ts';
+import { loadDirectory, type Directory } from './directory.ts';
+import { uploadDirectory } from './reconcile.ts';
 import type { ContentRecord } from './store.ts';
 
 function requireUploading(record: ContentRecord): void {
@@ -18,6 +21,7 @@ export async function registerChunks(deps: ManagerDeps, caller: Caller, body: Re
   requireOwner(record, caller);
   requireUploading(record);
   const now = deps.now();
+  const dir = uploadDirectory(await loadDirectory(deps.env, now));
   const out: RegisterChunksResponse['chunks'] = [];
   // Validate the whole batch before changing anything: bad input changes nothing.
   const rows = body.chunks.map((c) => {
@@ -38,12 +42,12 @@ export async function registerChunks(deps: ManagerDeps, caller: Caller, body: Re
     }
     store.setChunkHash(c.index, c.hash, c.sealedLength);
     const have = new Map(store.replicas(c.hash).map((r) => [r.node_id, r.state]));
-    const wanted = chooseNodes(record, c.hash, [...have].filter(([, s]) => s !== 'deleting').map(([n]) => n));
+    const wanted = chooseNodes(record, dir, c.hash, [...have].filter(([, s]) => s !== 'deleting').map(([n]) => n));
     const targets: UploadTarget[] = [];
     for (const nodeId of wanted) {
       if (have.get(nodeId) === 'stored') continue;
       store.setReplica(c.hash, nodeId, 'pending', now);
-      const node = record.nodes.find((n) => n.id === nodeId)!;
+      const node = dir.get(nodeId)!;
       const token = await issueToken(crypto, deps.key, {
         t: 'put', c: record.id, v: record.version, n: nodeId, h: c.hash, s: record.stampDigest, exp: expiresIn(now, TOKEN_TTL.put),
       });
@@ -55,13 +59,17 @@ export async function registerChunks(deps: ManagerDeps, caller: Caller, body: Re
 }
 
 /**
- * Where a chunk goes: weighted rendezvous hashing (stable: a retry lands on the same nodes), or a
- * CSPRNG draw among the eligible nodes; a drawn placement is recorded per chunk like any other,
- * and a retry keeps the nodes already drawn.
+ * Where a chunk goes: the target the reconciling manager will keep it on (weighted rendezvous
+ * over failure domains, stable: a retry lands on the same nodes), or a CSPRNG draw among the
+ * eligible nodes; a drawn placement is recorded per chunk like any other, and a retry keeps the
+ * nodes already drawn.
  */
-function chooseNodes(record: ContentRecord, hash: string, current: string[]): string[] {
-  if (record.placement !== 'random') return placeKey(hash, record.nodes, record.replicas);
-  return placeRandom(record.nodes, record.replicas, (n) => uniformInt((a) => crypto.getRandomValues(a), n), current);
+function chooseNodes(record: ContentRecord, dir: Directory, hash: string, current: string[]): string[] {
+  const draw = record.placement === 'random' ? (n: number) => uniformInt((a) => crypto.getRandomValues(a), n) : undefined;
+  return planChunk({
+    key: hash, replicas: record.replicas, minGrade: record.minGrade ?? 0, nodes: dir, draw,
+    holders: current.map((node) => ({ node, state: 'pending' })),
+  }).target;
 }
 
 /** Asks each node which of the pending replicas it really holds, under this content and stamp. */
@@ -83,8 +91,9 @@ export async function confirmChunks(deps: ManagerDeps, caller: Caller, hashes: s
     }
   }
   const now = deps.now();
+  const dir = await loadDirectory(deps.env, now);
   await Promise.all([...byNode].map(async ([nodeId, list]) => {
-    const node = record.nodes.find((n) => n.id === nodeId);
+    const node = dir.get(nodeId);
     if (!node) return;
     const held = await checkOnNode(deps, node, record.id, list).catch((err: Error) => {
       // The replicas stay pending and are reported missing; the uploader sends them again.

@@ -4,7 +4,8 @@
 import { deleteContent, markDeleting } from '../registry/contents.ts';
 import { logEvent } from '../registry/events.ts';
 import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
-import { deleteOnNode } from './node-client.ts';
+import { deleteOnNode } from '../node-client.ts';
+import { loadDirectory } from './directory.ts';
 
 export async function removeContent(deps: ManagerDeps, caller: Caller): Promise<{ state: 'deleted' | 'deleting'; pendingNodes: string[] }> {
   const { store, env } = deps;
@@ -22,10 +23,21 @@ export async function removeContent(deps: ManagerDeps, caller: Caller): Promise<
     byNode.set(r.node_id, [...(byNode.get(r.node_id) ?? []), r.hash]);
   }
   const pending: string[] = [];
+  const dir = await loadDirectory(env, now);
   await Promise.all([...byNode].map(async ([nodeId, hashes]) => {
-    const node = record.nodes.find((n) => n.id === nodeId);
+    const node = dir.get(nodeId);
+    // A retired node, or one down past its grace period, is gone with whatever it held: nothing to
+    // ask it (if it ever comes back, the inventory reconciliation deletes what nobody wants).
+    if (!node || node.state === 'retired' || node.lost) {
+      for (const h of hashes) store.dropReplica(h, nodeId);
+      return;
+    }
+    // Down for now: the answer says so at once, and the alarm asks again.
+    if (node.state === 'down') {
+      pending.push(nodeId);
+      return;
+    }
     try {
-      if (!node) throw new Error('unknown node');
       await deleteOnNode(deps, node, record.id, hashes);
       for (const h of hashes) store.dropReplica(h, nodeId);
       await logEvent(env.DB, { at: deps.now(), kind: 'replicas-deleted', content: record.id, node: nodeId, detail: { chunks: hashes.length } }).run();

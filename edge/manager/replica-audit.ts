@@ -1,66 +1,18 @@
 // Acting on a chunk report: the manager reads the reported replica itself and, when it does not
 // verify, puts a verified copy in its place. The order keeps the content readable throughout:
-// the bad copy leaves the manifest first (it never counted as a verified replica), a good copy
-// is read and verified from another replica, written (to the same node after its bad copy is
-// deleted, or to another eligible node), confirmed by the node, and only then recorded.
-import type { AuditOutcome } from '../../protocol/api.ts';
-import { BunsanError } from '../../protocol/errors.ts';
-import { sha256Hex } from '../../protocol/hash.ts';
-import { chunkUrl, STAMP_HEADER } from '../../protocol/node-protocol.ts';
-import { placeKey } from '../../protocol/placement.ts';
-import { expiresIn, issueToken, TOKEN_TTL } from '../../protocol/tokens.ts';
-import { putChunk } from '../../protocol/upload/put-chunk.ts';
-import { readBodyLimited } from '../http.ts';
+// the bad copy leaves the manifest first (it never counted as a verified replica), then the
+// chunk's plan (the same one every reconcile pass runs) makes a verified copy — on the same node
+// once its bad copy is gone, else on the next node of the chunk's target — which the node
+// confirms before it is recorded.
+import { planChunk } from '../../protocol/lifecycle/plan.ts';
 import { logEvent } from '../registry/events.ts';
-import { listNodes } from '../registry/nodes.ts';
 import { putPlacement, removePlacement } from '../registry/placements.ts';
+import { deleteOnNode, readChunk } from '../node-client.ts';
 import type { AuditRow, AuditStore } from './audit-store.ts';
+import { copyChunk } from './copy.ts';
 import type { ManagerDeps } from './deps.ts';
-import { checkOnNode, deleteOnNode } from './node-client.ts';
-import type { ChunkRow, ContentRecord, NodeRef } from './store.ts';
-
-type Read = { ok: true; sealed: Uint8Array } | { ok: false; why: 'bad' | 'unreachable' };
-
-/** One replica, read and verified the way a client would: stamp, length, hash. */
-async function readReplica(deps: ManagerDeps, record: ContentRecord, chunk: ChunkRow, node: NodeRef): Promise<Read> {
-  const token = await issueToken(crypto, deps.key, { t: 'get', c: record.id, exp: expiresIn(deps.now(), TOKEN_TTL.mgmt) });
-  let res: Response;
-  try {
-    res = await deps.fetch(chunkUrl(node.url, chunk.hash!), { headers: { authorization: `Bearer ${token}` } });
-  } catch {
-    return { ok: false, why: 'unreachable' };
-  }
-  if (res.status >= 500) {
-    await res.body?.cancel();
-    return { ok: false, why: 'unreachable' };
-  }
-  // A 404 or a refusal is as bad as wrong bytes: the manifest promises the chunk is there.
-  if (res.status !== 200 || res.headers.get(STAMP_HEADER) !== record.stampDigest) {
-    await res.body?.cancel();
-    return { ok: false, why: 'bad' };
-  }
-  try {
-    const sealed = await readBodyLimited(res, chunk.sealed_len!);
-    const ok = sealed.length === chunk.sealed_len && (await sha256Hex(crypto, sealed)) === chunk.hash;
-    return ok ? { ok: true, sealed } : { ok: false, why: 'bad' };
-  } catch (err) {
-    return { ok: false, why: err instanceof BunsanError && err.code === 'payload_too_large' ? 'bad' : 'unreachable' };
-  }
-}
-
-/** Writes a verified copy to `node` and asks the node to confirm it holds it under this content and stamp. */
-async function placeCopy(deps: ManagerDeps, record: ContentRecord, chunk: ChunkRow, node: NodeRef, sealed: Uint8Array): Promise<boolean> {
-  const token = await issueToken(crypto, deps.key, {
-    t: 'put', c: record.id, v: record.version, n: node.id, h: chunk.hash!, s: record.stampDigest, exp: expiresIn(deps.now(), TOKEN_TTL.mgmt),
-  });
-  try {
-    await putChunk(deps.fetch, { node: node.id, url: node.url, token }, chunk.hash!, sealed);
-    const held = await checkOnNode(deps, node, record.id, [chunk.hash!]);
-    return held.some((h) => h.hash === chunk.hash && h.content === record.id && h.stamp === record.stampDigest && h.size === chunk.sealed_len);
-  } catch {
-    return false;
-  }
-}
+import { loadDirectory, readable } from './directory.ts';
+import type { AuditOutcome } from '../../protocol/api.ts';
 
 export interface AuditResult { outcome: AuditOutcome; target?: string; retry?: boolean }
 
@@ -70,29 +22,33 @@ export async function auditReplica(deps: ManagerDeps, row: AuditRow): Promise<Au
   const live = () => store.record()?.state === 'committed';
   const record = store.record();
   const chunk = store.chunkByHash(row.hash);
-  const node = record?.nodes.find((n) => n.id === row.node_id);
+  const dir = await loadDirectory(env, deps.now());
+  const node = dir.get(row.node_id);
   const replica = store.replicas(row.hash).find((r) => r.node_id === row.node_id);
   if (!record || !live() || !chunk || !node || !replica || replica.state === 'pending') return { outcome: 'skipped' };
+  const c = { content: record.id, stamp: record.stampDigest, hash: row.hash, size: chunk.sealed_len! };
 
   // 'deleting': an earlier attempt found it bad and stopped before a copy was placed; go on from there.
   if (replica.state === 'stored') {
-    const seen = await readReplica(deps, record, chunk, node);
+    if (!readable(node)) return { outcome: 'unreachable', retry: true };
+    const seen = await readChunk(deps, node, c);
     if (seen.ok) return { outcome: 'healthy' };
     if (seen.why === 'unreachable') return { outcome: 'unreachable', retry: true };
   }
 
-  let good: Uint8Array | null = null;
+  // Another replica must verify before anything changes: only all of them read and bad is final.
+  const others = store.replicas(row.hash).filter((x) => x.state === 'stored' && x.node_id !== node.id);
+  let good: string | null = null;
   let unsure = false;
-  for (const r of store.replicas(row.hash).filter((x) => x.state === 'stored' && x.node_id !== node.id)) {
-    const source = record.nodes.find((n) => n.id === r.node_id);
-    const read = source ? await readReplica(deps, record, chunk, source) : null;
+  for (const r of others) {
+    const source = dir.get(r.node_id);
+    const read = readable(source) ? await readChunk(deps, source!, c) : null;
     if (read?.ok) {
-      good = read.sealed;
+      good = r.node_id;
       break;
     }
-    if (read && read.why === 'unreachable') unsure = true;
+    if (!read || read.why === 'unreachable') unsure = true;
   }
-  // A replica that could not be read now may be fine: only all of them read and bad is final.
   if (!good) return unsure ? { outcome: 'unreachable', retry: true } : { outcome: 'unrecoverable' };
   if (!live()) return { outcome: 'skipped' };
 
@@ -102,15 +58,18 @@ export async function auditReplica(deps: ManagerDeps, row: AuditRow): Promise<Au
   const deleted = await deleteOnNode(deps, node, record.id, [row.hash]).then((d) => d.includes(row.hash), () => false);
   if (deleted) store.dropReplica(row.hash, node.id);
 
-  // Same node first when its bad copy is gone (the placement stays as planned), then the other
-  // nodes in this chunk's rendezvous order; only nodes still active in the directory.
-  const active = new Set((await listNodes(env.DB)).filter((n) => n.state === 'active').map((n) => n.id));
-  const holding = new Set(store.replicas(row.hash).map((r) => r.node_id));
-  const order = new Set([...(deleted ? [node.id] : []), ...placeKey(row.hash, record.nodes, record.nodes.length)]);
-  const candidates = record.nodes.filter((n) => active.has(n.id) && !holding.has(n.id))
-    .sort((x, y) => [...order].indexOf(x.id) - [...order].indexOf(y.id));
-  for (const target of candidates) {
-    if (!(await placeCopy(deps, record, chunk, target, good))) continue;
+  // The chunk's own plan says where its missing copy goes; the verified replica is the first source.
+  const plan = planChunk({
+    key: row.hash, replicas: record.replicas, minGrade: record.minGrade ?? 0, nodes: dir,
+    holders: store.replicas(row.hash).map((r) => ({ node: r.node_id, state: r.state })),
+  });
+  const wanted = [...plan.copies].sort((a, b) => Number(b.to === node.id) - Number(a.to === node.id));
+  for (const want of wanted) {
+    const target = dir.get(want.to)!;
+    const sources = [good, ...want.from.filter((f) => f !== good)].map((id) => dir.get(id)!).filter(readable);
+    store.setReplica(row.hash, target.id, 'pending', deps.now());
+    const r = await copyChunk(deps, record, chunk, target, sources);
+    if (!r.done) continue;
     if (!live()) {
       // Removed while the copy was on its way: the removal never saw it, so it goes now.
       await deleteOnNode(deps, target, record.id, [row.hash]).catch(() => {});

@@ -1,16 +1,16 @@
-// A Durable Object has one alarm. Three duties share it: retrying a delete that could not reach
-// every node, ending retention at the stamp's expireAt, and auditing reported replicas. The alarm is always set to the
-// earliest due duty, recomputed from the record after every change, so neither overwrites the
-// other.
+// A Durable Object has one alarm. Its duties share it: retrying a delete that could not reach
+// every node, ending retention at the stamp's expireAt, auditing reported replicas, and
+// reconciling copies with the directory. The alarm is always set to the earliest due duty,
+// recomputed after every change, so none overwrites another.
 import type { ContentRecord } from './store.ts';
 
 export const DELETE_RETRY_MS = 30_000;
 
 /** When the manager must next wake up, or null when nothing is due ever. */
-export function nextAlarmAt(record: ContentRecord | null, now: number, auditDue: number | null = null): number | null {
+export function nextAlarmAt(record: ContentRecord | null, now: number, ...dues: (number | null)[]): number | null {
   if (!record) return null;
   if (record.state === 'deleting') return now + DELETE_RETRY_MS;
-  const due = [record.expireAt, auditDue ?? undefined].filter((t): t is number => t !== undefined);
+  const due = [record.expireAt, ...dues].filter((t): t is number => t !== undefined && t !== null);
   return due.length ? Math.max(now, Math.min(...due)) : null;
 }
 

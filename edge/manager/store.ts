@@ -13,8 +13,11 @@ export interface ContentRecord {
   replicas: number; chunking: Chunking; chunkCount: number; state: ContentState;
   stamp: string; stampDigest: string; wrappedSecret: string; createdAt: number;
   committedAt?: number; commitStamp?: string;
-  /** nodes eligible when the upload opened (active, grade >= minGrade): placement is computed over this set */
-  nodes: NodeRef[];
+  /**
+   * Records made before managers read the directory at call time froze the eligible nodes here;
+   * nothing reads it any more (placement runs over the registry's current directory).
+   */
+  nodes?: NodeRef[];
   /** absent on records made before these existed: public, rendezvous, grade 0, no window */
   visibility?: 'public' | 'private';
   placement?: 'rendezvous' | 'random';
@@ -25,7 +28,8 @@ export interface ContentRecord {
 
 export type MediaKey = 'index' | 'indexer';
 export type ChunkRow = { idx: number; off: number; len: number; sealed_len: number | null; hash: string | null };
-export type ReplicaRow = { hash: string; node_id: string; state: ReplicaState };
+/** `verified_at`: when the node last confirmed it holds this copy (0: never, e.g. still pending). */
+export type ReplicaRow = { hash: string; node_id: string; state: ReplicaState; verified_at: number };
 
 export class ManagerStore {
   constructor(private readonly sql: SqlStorage) {
@@ -34,6 +38,24 @@ export class ManagerStore {
       CREATE INDEX IF NOT EXISTS chunks_hash ON chunks(hash);
       CREATE TABLE IF NOT EXISTS replicas (hash TEXT NOT NULL, node_id TEXT NOT NULL, state TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (hash, node_id));
       CREATE TABLE IF NOT EXISTS media (k TEXT PRIMARY KEY, v TEXT NOT NULL);`);
+    // Managers made before copies carried their verification time get the column; their stored
+    // copies count as verified when the column arrived (their upload confirmed them).
+    const cols = sql.exec<{ name: string }>('SELECT name FROM pragma_table_info(?)', 'replicas').toArray().map((c) => c.name);
+    if (!cols.includes('verified_at')) {
+      sql.exec('ALTER TABLE replicas ADD COLUMN verified_at INTEGER NOT NULL DEFAULT 0');
+      sql.exec("UPDATE replicas SET verified_at = updated_at WHERE state = 'stored'");
+    }
+  }
+
+  /** Small JSON values of the manager's own (its reconcile state, for one). */
+  meta<T>(k: string): T | null {
+    const row = this.sql.exec<{ v: string }>('SELECT v FROM meta WHERE k = ?', k).toArray()[0];
+    return row ? (JSON.parse(row.v) as T) : null;
+  }
+
+  setMeta(k: string, v: unknown): void {
+    if (v === null || v === undefined) this.sql.exec('DELETE FROM meta WHERE k = ?', k);
+    else this.sql.exec('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)', k, JSON.stringify(v));
   }
 
   /** JSON under `k` in the media table: 'index' (the committed seek index), 'indexer' (the edge's, mid-upload). */
@@ -48,12 +70,11 @@ export class ManagerStore {
   }
 
   record(): ContentRecord | null {
-    const row = this.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'record'").toArray()[0];
-    return row ? (JSON.parse(row.v) as ContentRecord) : null;
+    return this.meta<ContentRecord>('record');
   }
 
   saveRecord(r: ContentRecord): void {
-    this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('record', ?)", JSON.stringify(r));
+    this.setMeta('record', r);
   }
 
   insertPlan(spans: { index: number; offset: number; length: number }[]): void {
@@ -62,6 +83,11 @@ export class ManagerStore {
 
   chunk(idx: number): ChunkRow | null {
     return this.sql.exec<ChunkRow>('SELECT * FROM chunks WHERE idx = ?', idx).toArray()[0] ?? null;
+  }
+
+  /** Up to `limit` chunks from index `from` on, in order. */
+  chunkSlice(from: number, limit: number): ChunkRow[] {
+    return this.sql.exec<ChunkRow>('SELECT * FROM chunks WHERE idx >= ? ORDER BY idx LIMIT ?', from, limit).toArray();
   }
 
   chunks(): ChunkRow[] {
@@ -78,13 +104,27 @@ export class ManagerStore {
 
   replicas(hash?: string): ReplicaRow[] {
     return hash === undefined
-      ? this.sql.exec<ReplicaRow>('SELECT hash, node_id, state FROM replicas').toArray()
-      : this.sql.exec<ReplicaRow>('SELECT hash, node_id, state FROM replicas WHERE hash = ?', hash).toArray();
+      ? this.sql.exec<ReplicaRow>('SELECT hash, node_id, state, verified_at FROM replicas').toArray()
+      : this.sql.exec<ReplicaRow>('SELECT hash, node_id, state, verified_at FROM replicas WHERE hash = ?', hash).toArray();
   }
 
+  /** Every copy, by chunk hash: one read for a whole reconcile pass. */
+  replicasByHash(): Map<string, ReplicaRow[]> {
+    const out = new Map<string, ReplicaRow[]>();
+    for (const r of this.replicas()) {
+      const list = out.get(r.hash);
+      if (list) list.push(r);
+      else out.set(r.hash, [r]);
+    }
+    return out;
+  }
+
+  /** Sets a copy's state; `stored` means the node has just confirmed it (its verification time is now). */
   setReplica(hash: string, node: string, state: ReplicaState, now: number): void {
     this.sql.exec(
-      'INSERT INTO replicas (hash, node_id, state, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(hash, node_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
+      `INSERT INTO replicas (hash, node_id, state, updated_at, verified_at) VALUES (?1, ?2, ?3, ?4, CASE WHEN ?3 = 'stored' THEN ?4 ELSE 0 END)
+       ON CONFLICT(hash, node_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at,
+         verified_at = CASE WHEN excluded.state = 'stored' THEN excluded.updated_at ELSE replicas.verified_at END`,
       hash, node, state, now,
     );
   }

@@ -9,7 +9,7 @@ import type { MediaIndex } from '../../protocol/media/media-index.ts';
 import { expiresIn, issueToken, TOKEN_TTL } from '../../protocol/tokens.ts';
 import { unwrapSecret } from '../keys.ts';
 import { FAULT_WINDOW_MS, recentFaults } from '../registry/events.ts';
-import { listNodes } from '../registry/nodes.ts';
+import { loadDirectory, readable, type Directory } from './directory.ts';
 import { authorizeViewer, type ViewerAccess } from './access.ts';
 import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
 import type { GrantStore } from './grant-store.ts';
@@ -32,30 +32,60 @@ export async function buildManifest(deps: ManagerDeps, grants: GrantStore, acces
   const r = requireRecord(deps.store);
   if (r.state !== 'committed') throw new BunsanError(r.state === 'deleting' ? 'content_not_found' : 'not_committed', `content is ${r.state}`);
   await authorizeViewer(deps, grants, r, access);
-  const stored = new Map<string, string[]>();
-  for (const rep of deps.store.replicas()) {
-    if (rep.state === 'stored') stored.set(rep.hash, [...(stored.get(rep.hash) ?? []), rep.node_id]);
-  }
-  // Retired nodes are gone from the directory, so chunk lists must not name them either.
-  const [all, faults] = await Promise.all([listNodes(deps.env.DB), recentFaults(deps.env.DB, deps.now() - FAULT_WINDOW_MS)]);
-  const directory = all.filter((n) => n.state !== 'retired');
-  const live = new Set(directory.map((n) => n.id));
-  const used = new Set([...stored.values()].flat());
   const now = deps.now();
+  const [dir, faults] = await Promise.all([loadDirectory(deps.env, now), recentFaults(deps.env.DB, now - FAULT_WINDOW_MS)]);
+  const serving = servingCopies(deps, dir);
+  const chunks = deps.store.chunks();
+  const unavailable = chunks.filter((c) => !serving.get(c.hash!)?.length);
+  if (unavailable.length > 0) {
+    const why = unavailable.slice(0, 20).map((c) => ({ index: c.idx, reason: whyUnavailable(deps, dir, c.hash!) }));
+    throw new BunsanError('content_unavailable',
+      `${unavailable.length} of ${chunks.length} chunks cannot be served now: chunk ${why[0].index} (${why[0].reason})${unavailable.length > 1 ? ', …' : ''}`,
+      { chunks: why });
+  }
+  const used = new Set([...serving.values()].flat());
   const secret = await unwrapSecret(deps.env.KEK, r.id, fromBase64Url(r.wrappedSecret));
   return {
     format: MANIFEST_FORMAT, id: r.id, version: r.version, name: r.name, type: r.type, size: r.size,
     createdAt: r.createdAt, committedAt: r.committedAt!, chunking: r.chunking,
-    chunks: deps.store.chunks().map((c) => ({
+    chunks: chunks.map((c) => ({
       index: c.idx, offset: c.off, length: c.len, sealedLength: c.sealed_len ?? c.len + SEAL_OVERHEAD, hash: c.hash!,
-      nodes: (stored.get(c.hash!) ?? []).filter((n) => live.has(n)),
+      nodes: serving.get(c.hash!)!,
     })),
-    nodes: directory.filter((n) => used.has(n.id)).map(({ id, url, region, grade }) => ({ id, url, region, grade, ...(faults.get(id) ? { faults: faults.get(id) } : {}) })),
+    nodes: [...dir.values()].filter((n) => used.has(n.id)).map(({ id, url, region, grade }) => ({ id, url, region, grade, ...(faults.get(id) ? { faults: faults.get(id) } : {}) })),
     tokens: { get: await issueToken(crypto, deps.key, { t: 'get', c: r.id, exp: expiresIn(now, TOKEN_TTL.get) }) },
     stamps: { upload: r.stamp, commit: r.commitStamp! },
     key: { secret: toBase64Url(secret) },
     ...mediaOf(deps),
   };
+}
+
+/**
+ * Per chunk, the nodes a client may be sent to: verified copies on nodes that serve now. A copy
+ * on a node back from down is not among them until the manager has checked it again.
+ */
+function servingCopies(deps: ManagerDeps, dir: Directory): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const rep of deps.store.replicas()) {
+    const n = dir.get(rep.node_id);
+    if (rep.state !== 'stored' || !readable(n) || rep.verified_at < n!.recoveredAt) continue;
+    out.set(rep.hash, [...(out.get(rep.hash) ?? []), rep.node_id]);
+  }
+  return out;
+}
+
+/** Why a chunk has no copy to serve, in words an operator can act on. */
+function whyUnavailable(deps: ManagerDeps, dir: Directory, hash: string): string {
+  const reps = deps.store.replicas(hash);
+  if (reps.length === 0) return 'no copy is known';
+  return reps.map((r) => {
+    const n = dir.get(r.node_id);
+    if (!n) return `${r.node_id}: not in the directory`;
+    if (n.state === 'down') return `${r.node_id}: down since ${new Date(n.stateSince).toISOString()}`;
+    if (n.state === 'retired') return `${r.node_id}: retired`;
+    if (r.state !== 'stored') return `${r.node_id}: copy ${r.state}`;
+    return `${r.node_id}: back from down, its copy is being checked`;
+  }).join('; ');
 }
 
 const mediaOf = (deps: ManagerDeps): { media?: MediaIndex } => {

@@ -24,6 +24,8 @@ CREATE TABLE nodes_v2 (
   last_error TEXT,
   -- the copies of a down node are treated as lost once, when its grace period ends
   lost_at INTEGER,
+  -- when the node last came back from down: copies verified before then are checked again
+  recovered_at INTEGER,
   -- where the inventory reconciliation stands on this node (null: no pass under way)
   inventory_cursor TEXT,
   inventory_pass_at INTEGER,
@@ -55,10 +57,11 @@ CREATE TABLE node_work (
 CREATE INDEX node_work_node ON node_work(node_id);
 
 -- The sweep's fan-out: a task walks contents in slices (all of them, or those with copies on
--- one node, or the nodes' inventories for a rebuild) and wakes each content's manager.
+-- one node) and wakes each content's manager, or walks one node's inventory page by page
+-- (orphans; a registry rebuilt from the nodes and the managers).
 CREATE TABLE sweep_tasks (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
-  kind TEXT NOT NULL CHECK (kind IN ('all', 'node', 'rebuild')),
+  kind TEXT NOT NULL CHECK (kind IN ('all', 'node', 'inventory')),
   node_id TEXT,
   reason TEXT NOT NULL,
   cursor TEXT NOT NULL DEFAULT '',
@@ -78,3 +81,9 @@ CREATE TABLE orphans (
 );
 
 CREATE INDEX events_node_at ON events(node_id, at);
+
+-- When the sweep last asked a content's manager to reconcile, and when a pass that started
+-- after that finished: a node is done joining only when no content is still behind.
+ALTER TABLE contents ADD COLUMN reconcile_asked INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE contents ADD COLUMN reconciled_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX contents_behind ON contents(id) WHERE reconcile_asked > reconciled_at;

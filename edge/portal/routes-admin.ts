@@ -1,12 +1,11 @@
-// Management portal: the node directory, providers and their API tokens, the public key.
+// Management portal: providers and their API tokens, the public key, health.
 import { Hono } from 'hono';
-import { CreateProviderRequest, RegisterNodeRequest } from '../../protocol/api.ts';
+import { CreateProviderRequest } from '../../protocol/api.ts';
 import { toBase64Url, toHex } from '../../protocol/bytes.ts';
 import { randomBytes } from '../../protocol/crypto-like.ts';
 import type { PortalEnv } from '../env.ts';
 import { jsonBody } from '../http.ts';
 import { logEvent } from '../registry/events.ts';
-import { getNode, insertNode, listNodes, setNodeState, updateNodeFields } from '../registry/nodes.ts';
 import { createProvider } from '../registry/providers.ts';
 import { hashApiToken, requireAdmin, type PortalVars } from './auth.ts';
 
@@ -15,20 +14,6 @@ export const admin = new Hono<{ Bindings: PortalEnv; Variables: PortalVars }>();
 admin.get('/health', (c) => c.json({ ok: true, time: Date.now() }));
 
 admin.get('/keys', (c) => c.json({ signingPublicKey: c.env.SIGNING_PUBLIC_KEY }, 200, { 'cache-control': 'public, max-age=300' }));
-
-admin.get('/nodes', async (c) => c.json({
-  nodes: (await listNodes(c.env.DB)).map(({ id, url, region, grade, weight, state }) => ({ id, url, region, grade, weight, state })),
-}));
-
-admin.put('/nodes', requireAdmin, async (c) => {
-  const n = await jsonBody(c.req.raw, RegisterNodeRequest);
-  const now = Date.now();
-  const known = await getNode(c.env.DB, n.id);
-  const stmts = known ? [updateNodeFields(c.env.DB, n, now)] : [insertNode(c.env.DB, n, n.state, 'registered', now)];
-  if (known && known.state !== n.state) stmts.push(setNodeState(c.env.DB, n.id, n.state, 'set by the operator', now));
-  await c.env.DB.batch([...stmts, logEvent(c.env.DB, { at: now, kind: 'node-registered', node: n.id, detail: n })]);
-  return c.json(n);
-});
 
 admin.post('/providers', requireAdmin, async (c) => {
   const { name } = await jsonBody(c.req.raw, CreateProviderRequest);

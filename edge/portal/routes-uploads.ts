@@ -5,7 +5,6 @@ import { CommitRequest, ConfirmRequest, MAX_COMMIT_BYTES, OpenUploadRequest, Reg
 import { newContentId } from '../../protocol/ids.ts';
 import type { PortalEnv } from '../env.ts';
 import { fromRpc, jsonBody } from '../http.ts';
-import { listNodes } from '../registry/nodes.ts';
 import { requireProvider, type PortalVars } from './auth.ts';
 import { gatewayUpload } from './gateway.ts';
 import { knownContent, managerStub } from './managers.ts';
@@ -15,10 +14,8 @@ uploads.use('*', requireProvider);
 
 uploads.post('/', async (c) => {
   const request = await jsonBody(c.req.raw, OpenUploadRequest);
-  // Every active node with its grade; the manager keeps those the content's minGrade allows.
-  const nodes = (await listNodes(c.env.DB)).filter((n) => n.state === 'active').map((n) => ({ id: n.id, url: n.url, weight: n.weight, grade: n.grade }));
   const id = newContentId(crypto);
-  const session = fromRpc(await managerStub(c.env, id).open({ id, providerId: c.get('caller').providerId, request, nodes }));
+  const session = fromRpc(await managerStub(c.env, id).open({ id, providerId: c.get('caller').providerId, request }));
   return c.json(session, 201);
 });
 

@@ -92,3 +92,20 @@ export async function maxReplicas(db: D1Database): Promise<number> {
   const row = await db.prepare("SELECT MAX(replicas) AS n FROM contents WHERE state != 'deleting'").first<{ n: number | null }>();
   return row?.n ?? 0;
 }
+
+/** The sweep asked these contents' managers to reconcile (a slice at a time). */
+export function askReconcile(db: D1Database, ids: string[], at: number): D1PreparedStatement {
+  return db.prepare("UPDATE contents SET reconcile_asked = MAX(reconcile_asked, ?) WHERE state = 'committed' AND id IN (SELECT value FROM json_each(?))")
+    .bind(at, JSON.stringify(ids));
+}
+
+/** A manager finished a pass that started at `startedAt`: what was asked before then is done. */
+export function markReconciled(db: D1Database, id: string, startedAt: number): D1PreparedStatement {
+  return db.prepare('UPDATE contents SET reconciled_at = MAX(reconciled_at, ?) WHERE id = ?').bind(startedAt, id);
+}
+
+/** How many contents have a reconcile pass asked of them and not yet finished. */
+export async function contentsBehind(db: D1Database): Promise<number> {
+  const row = await db.prepare("SELECT COUNT(*) AS n FROM contents WHERE reconcile_asked > reconciled_at AND state = 'committed'").first<{ n: number }>();
+  return row?.n ?? 0;
+}

@@ -8,7 +8,7 @@ export interface NodeRow {
   state_reason: string; state_since: number; prior_state: NodeState | null;
   capacity: number | null; bytes_held: number; chunks_held: number;
   last_seen_at: number | null; last_check_at: number | null; failures: number; last_error: string | null;
-  lost_at: number | null; inventory_cursor: string | null; inventory_pass_at: number | null;
+  lost_at: number | null; recovered_at: number | null; inventory_cursor: string | null; inventory_pass_at: number | null;
   created_at: number; updated_at: number;
   /** self-hosted nodes (migration 0005): their key, and their latest signed report */
   public_key: string | null; signed_at: number | null; report_at: number | null;
@@ -125,4 +125,9 @@ export async function copiesOnlyOn(db: D1Database, id: string): Promise<number> 
               WHERE q.hash = p.hash AND q.node_id != ?1 AND q.state = 'stored' AND o.state IN ('joining', 'active')) < c.replicas`,
   ).bind(id).first<{ n: number }>();
   return row?.n ?? 0;
+}
+
+/** The node came back from down: copies it held before now are checked before they serve. */
+export function markRecovered(db: D1Database, id: string, now: number): D1PreparedStatement {
+  return db.prepare('UPDATE nodes SET recovered_at = ? WHERE id = ?').bind(now, id);
 }

@@ -41,3 +41,9 @@ export async function contentsOnNode(db: D1Database, node: string, after: string
     .bind(node, after, limit).all<{ content_id: string }>();
   return results.map((r) => r.content_id);
 }
+
+/** How many copies the index places on `node`. */
+export async function placementCount(db: D1Database, node: string): Promise<number> {
+  const row = await db.prepare('SELECT COUNT(*) AS n FROM placements WHERE node_id = ?').bind(node).first<{ n: number }>();
+  return row?.n ?? 0;
+}

@@ -1,8 +1,9 @@
 // The sweep's fan-out tasks: each walks a set of contents in slices and wakes their managers.
-//   all      every content (a node joined, or the periodic check of every copy)
-//   node     the contents with a copy on one node (drained, down past its grace, back, retired)
-//   rebuild  the nodes' inventories, to write lost registry rows again from the managers
-export type TaskKind = 'all' | 'node' | 'rebuild';
+//   all        every content (a node joined, or the periodic check of every copy)
+//   node       the contents with a copy on one node (drained, down past its grace, back, retired)
+//   inventory  one node's inventory, page by page: chunks nobody places (orphans), and for a
+//              rebuild, the contents whose catalog rows and placements are written again
+export type TaskKind = 'all' | 'node' | 'inventory';
 export interface TaskRow { id: number; kind: TaskKind; node_id: string | null; reason: string; cursor: string; created_at: number; done_at: number | null }
 
 /**

@@ -24,3 +24,8 @@ export function parseContentPath(pathname: string): ContentPath | null {
 export function contentPath(id: string, name?: string): string {
   return CONTENT_PREFIX + id + (name ? '/' + encodeURIComponent(name) : '');
 }
+
+/** The app's player for a content, as a fragment under the app's root: #/play/{id}, with the viewer's grant. */
+export function playerHash(id: string, grant?: string): string {
+  return `#/play/${id}` + (grant ? `?grant=${encodeURIComponent(grant)}` : '');
+}

@@ -5,6 +5,7 @@
 import { BunsanError } from '../errors.ts';
 import type { Manifest } from '../manifest.ts';
 import { parseRange, type ByteRange } from '../range.ts';
+import { CONTENT_ANSWER_HEADERS, contentDisposition, servedAs, type ServedAs } from './serve-policy.ts';
 
 export interface ContentRequest {
   method: string;
@@ -24,21 +25,24 @@ export interface ResponsePlan {
   headers: Record<string, string>;
   /** bytes to send; null for no body (HEAD, 416, empty content) */
   range: ByteRange | null;
+  /** what the bytes are served as (serve-policy.ts) */
+  served: ServedAs;
 }
 
 /** Content and version identify the bytes exactly: a new version is a new tag. */
 export const contentEtag = (m: Pick<Manifest, 'id' | 'version'>) => `"${m.id}.${m.version}"`;
 
 export function planResponse(m: Manifest, req: ContentRequest): ResponsePlan {
+  // The type and disposition are decided now, from the declared type and name (serve-policy.ts).
+  const as = servedAs(m.type, m.name);
   const headers: Record<string, string> = {
-    'content-type': m.type || 'application/octet-stream',
+    ...CONTENT_ANSWER_HEADERS,
+    'content-type': as.contentType,
     'accept-ranges': 'bytes',
     etag: contentEtag(m),
-    // The name is the uploader's; the filename* form carries any character safely.
-    'content-disposition': `inline; filename*=UTF-8''${encodeURIComponent(m.name)}`,
+    'content-disposition': contentDisposition(as.disposition, m.name),
     // Decrypted bytes must not land in a shared cache; the window of chunks is the cache.
     'cache-control': 'private, no-store',
-    'x-content-type-options': 'nosniff',
   };
   const head = req.method === 'HEAD';
   let range: ByteRange | null = null;
@@ -48,7 +52,7 @@ export function planResponse(m: Manifest, req: ContentRequest): ResponsePlan {
       range = parseRange(req.range, m.size);
     } catch (err) {
       if (err instanceof BunsanError && err.code === 'range_not_satisfiable') {
-        return { status: 416, headers: { ...headers, 'content-range': `bytes */${m.size}`, 'content-length': '0' }, range: null };
+        return { status: 416, headers: { ...headers, 'content-range': `bytes */${m.size}`, 'content-length': '0' }, range: null, served: as };
       }
       range = null; // malformed or several ranges: send it all
     }
@@ -59,8 +63,8 @@ export function planResponse(m: Manifest, req: ContentRequest): ResponsePlan {
   if (range) {
     headers['content-range'] = `bytes ${range.start}-${range.end}/${m.size}`;
     headers['content-length'] = String(range.end - range.start + 1);
-    return { status: 206, headers, range: head ? null : range };
+    return { status: 206, headers, range: head ? null : range, served: as };
   }
   headers['content-length'] = String(m.size);
-  return { status: 200, headers, range: head || m.size === 0 ? null : { start: 0, end: m.size - 1 } };
+  return { status: 200, headers, range: head || m.size === 0 ? null : { start: 0, end: m.size - 1 }, served: as };
 }

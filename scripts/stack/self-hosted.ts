@@ -4,7 +4,7 @@
 // joins through the same invitation path an operator and a machine's owner would use; later
 // starts need only the folder.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './build.ts';
 import type { LocalNode } from './stack.ts';
@@ -14,6 +14,19 @@ const READY_MS = 60_000;
 const REPORT_SECONDS = 10;
 
 export const selfHostedRoot = (home: string) => join(home, 'selfhosted');
+
+/** Ids of the first `count` self-hosted nodes that joined in an earlier start, from their folders. */
+export function knownSelfHostedIds(home: string, count: number): string[] {
+  const root = selfHostedRoot(home);
+  if (!existsSync(root)) return [];
+  return readdirSync(root).filter((d) => /^s\d+$/.test(d) && Number(d.slice(1)) <= count).flatMap((d) => {
+    try {
+      return [(JSON.parse(readFileSync(join(root, d, 'node.json'), 'utf8')) as { id: string }).id];
+    } catch {
+      return [];
+    }
+  });
+}
 
 async function invite(portalUrl: string, adminToken: string): Promise<string> {
   const res = await fetch(`${portalUrl}/api/v1/node-invites`, {

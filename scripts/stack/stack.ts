@@ -9,7 +9,7 @@ import { buildWorkers, repoRoot } from './build.ts';
 import { applyMigrations } from './migrations.ts';
 import { rateLimitBindings } from './rate-limits.ts';
 import { loadOrCreateSecrets, type StackSecrets } from './secrets.ts';
-import { startSelfHostedNodes, type SelfHostedNode } from './self-hosted.ts';
+import { knownSelfHostedIds, startSelfHostedNodes, type SelfHostedNode } from './self-hosted.ts';
 import { snapshotWeb } from '../web/build.ts';
 import { assetHeaderRules } from '../../edge/portal/security-headers.ts';
 
@@ -24,7 +24,14 @@ export interface StackOptions {
   host?: string;
   /** self-hosted nodes beside the Worker nodes, on the ports after theirs */
   selfHosted?: number;
+  /** the node lifecycle's clock: seconds between sweeps (0: none, run them through the API), a down node's grace period, an orphan's */
+  lifecycle?: Partial<Lifecycle>;
 }
+
+export interface Lifecycle { sweepSeconds: number; downGraceSeconds: number; orphanGraceSeconds: number; inventorySeconds: number }
+
+/** Locally the sweep runs often and grace periods are short, so that what happens can be watched. */
+export const LOCAL_LIFECYCLE: Lifecycle = { sweepSeconds: 10, downGraceSeconds: 120, orphanGraceSeconds: 600, inventorySeconds: 600 };
 
 export interface LocalNode {
   id: string;
@@ -47,6 +54,14 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+function envSeconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 30 * 86_400) throw new Error(`${name} must be a number of seconds (0-${30 * 86_400})`);
+  return n;
+}
+
 export function stackOptionsFromEnv(env = process.env): Required<Omit<StackOptions, 'publicUrls'>> & { publicUrls?: string[] } {
   const nodes = Number(env.BUNSAN_NODES ?? 3);
   const port = Number(env.BUNSAN_PORT ?? 8787);
@@ -56,7 +71,13 @@ export function stackOptionsFromEnv(env = process.env): Required<Omit<StackOptio
   if (!Number.isInteger(port) || port < 1 || port + nodes + selfHosted > 65535) throw new Error('BUNSAN_PORT must be a port number');
   const publicUrls = env.BUNSAN_NODE_PUBLIC_URLS ? env.BUNSAN_NODE_PUBLIC_URLS.split(',').map((s) => s.trim()) : undefined;
   if (publicUrls && publicUrls.length !== nodes) throw new Error(`BUNSAN_NODE_PUBLIC_URLS lists ${publicUrls.length} URLs for ${nodes} nodes`);
-  return { home: resolve(env.BUNSAN_HOME ?? '.bunsan'), port, nodes, publicUrls, host: '127.0.0.1', selfHosted };
+  const lifecycle: Lifecycle = {
+    sweepSeconds: envSeconds(env, 'BUNSAN_SWEEP_SECONDS', LOCAL_LIFECYCLE.sweepSeconds),
+    downGraceSeconds: envSeconds(env, 'BUNSAN_DOWN_GRACE_SECONDS', LOCAL_LIFECYCLE.downGraceSeconds),
+    orphanGraceSeconds: envSeconds(env, 'BUNSAN_ORPHAN_GRACE_SECONDS', LOCAL_LIFECYCLE.orphanGraceSeconds),
+    inventorySeconds: envSeconds(env, 'BUNSAN_INVENTORY_SECONDS', LOCAL_LIFECYCLE.inventorySeconds),
+  };
+  return { home: resolve(env.BUNSAN_HOME ?? '.bunsan'), port, nodes, publicUrls, host: '127.0.0.1', lifecycle, selfHosted };
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -64,6 +85,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const port = opts.port ?? 8787;
   const host = opts.host ?? '127.0.0.1';
   const count = opts.nodes ?? 3;
+  const life: Lifecycle = { ...LOCAL_LIFECYCLE, ...opts.lifecycle };
   mkdirSync(home, { recursive: true });
   const secrets = await loadOrCreateSecrets(home);
   const [scripts, web] = await Promise.all([buildWorkers(join(home, 'build')), snapshotWeb(join(home, 'web'))]);
@@ -72,8 +94,17 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const portal = new Miniflare({
     name: 'portal', host, port, modules: true, modulesRoot: join(home, 'build'), scriptPath: scripts.portal, compatibilityDate: COMPATIBILITY_DATE,
     d1Databases: { DB: 'bunsan-registry' }, d1Persist: join(portalDir, 'd1'),
-    durableObjects: { MANAGER: { className: 'ContentManager', useSQLite: true } }, durableObjectsPersist: join(portalDir, 'do'),
-    bindings: { ...secrets },
+    durableObjects: {
+      MANAGER: { className: 'ContentManager', useSQLite: true },
+      GATE: { className: 'NodeGate', useSQLite: true },
+      SWEEPER: { className: 'Sweeper', useSQLite: true },
+    },
+    durableObjectsPersist: join(portalDir, 'do'),
+    bindings: {
+      ...secrets,
+      DOWN_GRACE_SECONDS: String(life.downGraceSeconds), ORPHAN_GRACE_SECONDS: String(life.orphanGraceSeconds),
+      INVENTORY_EVERY_SECONDS: String(life.inventorySeconds),
+    },
     ratelimits: rateLimitBindings(),
     // The PWA (its build copied into the state folder), as wrangler.toml's [assets]: the API
     // always reaches the Worker.
@@ -114,6 +145,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await Promise.all([portal.ready, ...nodes.map((n) => n.start())]);
   await applyMigrations(await portal.getD1Database('DB'), join(repoRoot, 'edge/migrations'));
   const portalUrl = `http://${host}:${port}`;
+  // Worker nodes first, as a fresh stack's registration expects; the self-hosted nodes of an
+  // earlier start are this stack's too, and must not be drained as strangers.
+  await registerNodes(portalUrl, secrets.ADMIN_TOKEN, nodes, knownSelfHostedIds(home, opts.selfHosted ?? 0));
   let selfHosted: SelfHostedNode[] = [];
   try {
     selfHosted = await startSelfHostedNodes({
@@ -124,31 +158,47 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     throw err;
   }
   const all: LocalNode[] = [...nodes, ...selfHosted];
-  await registerNodes(portalUrl, secrets.ADMIN_TOKEN, all);
+  // The cron trigger of a deployment, as a timer: the same scheduled handler, every few seconds.
+  let sweeping: Promise<unknown> | null = null;
+  const sweep = async () => {
+    if (sweeping) return;
+    sweeping = portal.getWorker().then((w) => w.scheduled({ cron: '* * * * *' })).catch((err: Error) => console.warn(`sweep failed: ${err.message}`));
+    await sweeping;
+    sweeping = null;
+  };
+  const timer = life.sweepSeconds > 0 ? setInterval(sweep, life.sweepSeconds * 1000) : null;
+  timer?.unref();
   return {
     home, portalUrl, secrets, nodes: all, selfHosted,
     async stop() {
+      if (timer) clearInterval(timer);
+      await sweeping;
       await Promise.all([...all.map((n) => n.stop()), portal.dispose()]);
     },
   };
 }
 
 /**
- * Running nodes are active; nodes registered by an earlier, larger stack stop taking new chunks.
- * The self-hosted ones joined as `joining`: the stack, as their operator, makes them active at
- * once, so that the demo and the first uploads use both kinds of node.
+ * A fresh stack's nodes are registered active (nothing is stored yet). Over existing state, a node
+ * this stack runs for the first time is added through the join path (it receives its share), a
+ * known one keeps its state with its current URL, and one an earlier, larger stack had is drained.
+ * Self-hosted nodes join by invitation (self-hosted.ts) and are left to the lifecycle.
  */
-async function registerNodes(portalUrl: string, adminToken: string, nodes: LocalNode[]): Promise<void> {
+async function registerNodes(portalUrl: string, adminToken: string, nodes: LocalNode[], selfHosted: string[]): Promise<void> {
   const headers = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
-  const res = await fetch(`${portalUrl}/api/v1/nodes`);
-  const known = ((await res.json()) as { nodes: { id: string; url: string; state: string }[] }).nodes;
-  const ours = new Set(nodes.map((n) => n.id));
-  const updates = [
-    ...nodes.map((n) => ({ id: n.id, url: n.publicUrl, region: 'local', grade: 1, weight: 1, state: 'active' })),
-    ...known.filter((k) => !ours.has(k.id) && (k.state === 'active' || k.state === 'joining')).map((k) => ({ id: k.id, url: k.url, region: 'local', grade: 1, weight: 1, state: 'draining' })),
-  ];
-  for (const body of updates) {
-    const r = await fetch(`${portalUrl}/api/v1/nodes`, { method: 'PUT', headers, body: JSON.stringify(body) });
-    if (!r.ok) throw new Error(`registering node ${body.id} failed: ${r.status} ${await r.text()}`);
+  const call = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${portalUrl}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (!r.ok) throw new Error(`${method} ${path} failed: ${r.status} ${await r.text()}`);
+  };
+  const known = ((await (await fetch(`${portalUrl}/api/v1/nodes`)).json()) as { nodes: { id: string; state: string }[] }).nodes;
+  const fresh = known.length === 0;
+  const ours = new Set([...nodes.map((n) => n.id), ...selfHosted]);
+  for (const n of nodes) {
+    const k = known.find((x) => x.id === n.id);
+    if (fresh || (k && k.state !== 'retired')) await call('PUT', '/nodes', { id: n.id, url: n.publicUrl, region: 'local', grade: 1, weight: 1 });
+    else await call('POST', '/nodes', { id: n.id, url: n.publicUrl, region: 'local', grade: 1, weight: 1 });
+  }
+  for (const k of known) {
+    if (!ours.has(k.id) && (k.state === 'active' || k.state === 'joining')) await call('POST', `/nodes/${k.id}/drain`).catch((err: Error) => console.warn(err.message));
   }
 }

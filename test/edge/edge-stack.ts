@@ -44,11 +44,17 @@ export async function envelope(res: Response): Promise<[number, string | undefin
   return [res.status, body?.error?.code];
 }
 
-export async function registerNode(id: string, grade = 1, state = 'active'): Promise<void> {
-  const res = await portalCall('/api/v1/nodes', {
-    method: 'PUT', headers: { ...bearerOf(ADMIN_TOKEN), ...JSON_CT }, body: JSON.stringify({ id, url: nodeUrl(id), grade, state }),
-  });
+/** Registers a node (active), or changes a known one's grade; `draining`/`active` go through drain and undrain. */
+export async function registerNode(id: string, grade = 1, state: 'active' | 'draining' = 'active'): Promise<void> {
+  const admin = { ...bearerOf(ADMIN_TOKEN), ...JSON_CT };
+  const res = await portalCall('/api/v1/nodes', { method: 'PUT', headers: admin, body: JSON.stringify({ id, url: nodeUrl(id), grade }) });
   if (res.status !== 200) throw new Error(`register ${id}: ${res.status} ${await res.text()}`);
+  const list = (await (await portalCall('/api/v1/nodes')).json()) as { nodes: { id: string; state: string }[] };
+  const now = list.nodes.find((n) => n.id === id)!.state;
+  const action = state === 'draining' && now !== 'draining' ? 'drain' : state === 'active' && now === 'draining' ? 'undrain' : null;
+  if (!action) return;
+  const r = await portalCall(`/api/v1/nodes/${id}/${action}`, { method: 'POST', headers: admin });
+  if (r.status !== 200) throw new Error(`${action} ${id}: ${r.status} ${await r.text()}`);
 }
 
 export async function newProvider(name = 'p'): Promise<string> {

@@ -24,7 +24,11 @@ export default defineProject({
         compatibilityFlags: ['nodejs_compat'],
         d1Databases: ['DB'],
         r2Buckets: ['BUCKET', 'BUCKET2', 'BUCKET3'],
-        durableObjects: { MANAGER: { className: 'ContentManager', useSQLite: true } },
+        durableObjects: {
+          MANAGER: { className: 'ContentManager', useSQLite: true },
+          GATE: { className: 'NodeGate', useSQLite: true },
+          SWEEPER: { className: 'Sweeper', useSQLite: true },
+        },
         // The deployed limits, and a tiny one the rate-limit test swaps in to see a 429.
         ratelimits: {
           RATE_LIMIT_TOKEN: { namespace_id: '5001', simple: { limit: 6000, period: 60 } },
@@ -37,6 +41,9 @@ export default defineProject({
           KEK: toBase64Url(webcrypto.getRandomValues(new Uint8Array(32))),
           ADMIN_TOKEN: 'test-admin-token',
           NODE_ID: 'n1',
+          // The lifecycle tests take a node down and wait out its grace period.
+          DOWN_GRACE_SECONDS: '1',
+          ORPHAN_GRACE_SECONDS: '0',
           TEST_MIGRATIONS: await readD1Migrations(root('edge/migrations')),
         },
       },

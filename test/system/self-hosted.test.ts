@@ -45,8 +45,9 @@ describe('a stack with self-hosted nodes', () => {
     const { nodes } = (await cli(stack, ['nodes', '--json'])).json<{ nodes: { id: string; state: string; url: string }[] }>();
     for (const n of stack.selfHosted) {
       expect(n.id).toMatch(/^sh-[0-9a-f]{8}$/);
-      // joined as joining; the stack, as their operator, made them active
-      expect(nodes.find((x) => x.id === n.id)).toMatchObject({ state: 'active', url: n.publicUrl });
+      // joined as joining; the lifecycle makes them active once they hold their share
+      expect(nodes.find((x) => x.id === n.id)).toMatchObject({ url: n.publicUrl });
+      expect(['joining', 'active']).toContain(nodes.find((x) => x.id === n.id)!.state);
       // its key pair stays in its folder, readable by its owner only
       const mode = (await import('node:fs')).statSync(join(n.dataDir, 'identity.json')).mode & 0o777;
       expect(mode).toBe(0o600);
@@ -81,6 +82,15 @@ describe('a stack with self-hosted nodes', () => {
   it('restarts from its folder alone, with everything it held', async () => {
     const victim = stack.selfHosted[0];
     await victim.start();
+    // A node back from down has its copies checked before manifests name them again: wait for that.
+    const servedBy = async () => {
+      const info = (await cli(stack, ['info', id, '--json'])).json<{ chunks: { replicas: { node: string; state: string }[] }[] }>();
+      return info.chunks.every((ch) => ch.replicas.some((r) => r.node === victim.id && r.state === 'stored'));
+    };
+    for (const deadline = Date.now() + 120_000; !(await servedBy());) {
+      if (Date.now() > deadline) throw new Error(`${victim.id} was not named for every chunk again`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
     expect(readdirSync(join(victim.dataDir, 'tmp'))).toEqual([]);
     const held = (await nodeInventory(stack, victim.id)).filter((c) => c.content === id);
     expect(held.length).toBeGreaterThan(0);

@@ -22,6 +22,7 @@ interface Resolved {
   durable_objects: { bindings: { name: string; class_name: string }[] };
   r2_buckets: { binding: string; bucket_name?: string }[];
   assets?: { directory?: string; run_worker_first?: boolean | string[]; not_found_handling?: string };
+  triggers: { crons?: string[] };
 }
 const read = (env: string | undefined) => unstable_readConfig({ config, env }, { hideWarnings: true }) as unknown as Resolved;
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -63,12 +64,13 @@ describe('wrangler.toml', () => {
     expect(statSync(join(out, bundles[0])).size).toBeGreaterThan(1000);
   });
 
-  it('gives the portal its registry, manager and migrations', () => {
+  it('gives the portal its registry, managers, gates, sweeper, migrations and the sweep\'s cron', () => {
     const c = read(undefined);
     expect(c.main).toMatch(/edge\/portal\/index\.ts$/);
     expect(c.d1_databases.map((d) => [d.binding, d.migrations_dir])).toEqual([['DB', 'edge/migrations']]);
-    expect(c.durable_objects.bindings.map((b) => [b.name, b.class_name])).toEqual([['MANAGER', 'ContentManager']]);
-    expect(c.migrations).toEqual([{ tag: 'v1', new_sqlite_classes: ['ContentManager'] }]);
+    expect(c.durable_objects.bindings.map((b) => [b.name, b.class_name])).toEqual([['MANAGER', 'ContentManager'], ['GATE', 'NodeGate'], ['SWEEPER', 'Sweeper']]);
+    expect(c.migrations).toEqual([{ tag: 'v1', new_sqlite_classes: ['ContentManager'] }, { tag: 'v2', new_sqlite_classes: ['NodeGate', 'Sweeper'] }]);
+    expect(c.triggers.crons).toEqual(['* * * * *']);
   });
 
   // `migrations` is inheritable in wrangler: a node env that forgets `migrations = []` would try
@@ -78,6 +80,7 @@ describe('wrangler.toml', () => {
     expect(c.main).toMatch(/edge\/node\/index\.ts$/);
     expect(c.name).toBe(`bunsan-${env}`);
     expect(c.migrations).toEqual([]);
+    expect(c.triggers.crons ?? []).toEqual([]);
     expect(c.durable_objects.bindings).toEqual([]);
     expect(c.d1_databases).toEqual([]);
     expect(c.r2_buckets.map((b) => b.binding)).toEqual(['BUCKET']);

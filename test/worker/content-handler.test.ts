@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { engineSession } from '../../protocol/engine/session.ts';
 import { createContentSource } from '../../protocol/serve/content-source.ts';
 import { PlainWindow } from '../../protocol/serve/plain-window.ts';
+import { CONTENT_ANSWER_HEADERS } from '../../protocol/serve/serve-policy.ts';
 import { contentHandler } from '../../worker/content-handler.ts';
 import { CHUNK, FakeNetwork, createContent, cryptoLike, makeSigner } from '../protocol/fixtures.ts';
 
@@ -12,13 +13,13 @@ const fx = await createContent({ size: CHUNK * 4 + 77, signer });
 const scope = 'https://app.test/';
 
 /** The portal (manifest, keys) and the fixture's nodes behind one fetch, as the worker sees them. */
-function setup() {
+function setup(manifest = fx.manifest) {
   const net = new FakeNetwork(fx);
   const fetch = async (u: string, i?: RequestInit) => {
     const url = new URL(u);
     if (url.origin !== 'https://app.test') return net.fetch(u, i);
     if (url.pathname === '/api/v1/keys') return Response.json({ signingPublicKey: signer.pair.publicKey });
-    if (url.pathname === `/api/v1/contents/${fx.manifest.id}/manifest`) return Response.json(fx.manifest);
+    if (url.pathname === `/api/v1/contents/${fx.manifest.id}/manifest`) return Response.json(manifest);
     return Response.json({ error: { code: 'content_not_found', message: 'no such content' } }, { status: 404 });
   };
   const now = () => fx.manifest.createdAt;
@@ -70,5 +71,38 @@ describe('contentHandler', () => {
     const missing = await h.handle(req(`/c/${'0'.repeat(32)}`));
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('content_not_found');
+  });
+
+  it('puts the content headers on every answer, errors included, and serves a page as a download', async () => {
+    const { h } = setup({ ...fx.manifest, type: 'text/html', name: 'page.html' });
+    const answers = [
+      await h.handle(req(`/c/${fx.manifest.id}/page.html`)),
+      await h.handle(req(`/c/${fx.manifest.id}`, { headers: { range: 'bytes=0-9' } })),
+      await h.handle(req(`/c/${fx.manifest.id}`, { headers: { range: `bytes=${fx.plain.length}-` } })),
+      await h.handle(req(`/c/${'0'.repeat(32)}`)),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([200, 206, 416, 404]);
+    for (const res of answers) {
+      for (const [k, v] of Object.entries(CONTENT_ANSWER_HEADERS)) expect(res.headers.get(k), `${res.status} ${k}`).toBe(v);
+    }
+    expect(answers[0].headers.get('content-type')).toBe('application/octet-stream');
+    expect(answers[0].headers.get('content-disposition')).toMatch(/^attachment; /);
+    expect(new Uint8Array(await answers[0].arrayBuffer())).toEqual(fx.plain);
+  });
+
+  it('sends a page that opens a video to the app\'s player, and gives the video to a media element', async () => {
+    const { h } = setup({ ...fx.manifest, type: 'video/webm', name: 'clip.webm' });
+    const as = (r: Request, mode: string, destination: string) => Object.defineProperties(r, { mode: { value: mode }, destination: { value: destination } });
+    const opened = await h.handle(as(req(`/c/${fx.manifest.id}/clip.webm?grant=g%2B1`), 'navigate', 'document'));
+    expect(opened.status).toBe(303);
+    expect(opened.headers.get('location')).toBe(`${scope}#/play/${fx.manifest.id}?grant=g%2B1`);
+    expect(opened.headers.get('content-security-policy')).toBe(CONTENT_ANSWER_HEADERS['content-security-policy']);
+    const played = await h.handle(as(req(`/c/${fx.manifest.id}`, { headers: { range: 'bytes=0-' } }), 'no-cors', 'video'));
+    expect(played.status).toBe(206);
+    expect(played.headers.get('content-type')).toBe('video/webm');
+    // a frame is no page of the app: it gets the bytes, under the sandbox, and is refused by frame-ancestors
+    const framed = await h.handle(as(req(`/c/${fx.manifest.id}`), 'navigate', 'iframe'));
+    expect(framed.status).toBe(200);
+    await framed.body?.cancel();
   });
 });

@@ -1,7 +1,7 @@
 // The app shell: gets the service worker in control first (media elements must not exist
 // before it), then routes by hash: #/ is the library, #/play/{id} the player, #/upload the
 // uploader, #/settings the node settings.
-import { parseContentPath } from '../../protocol/serve/content-path.ts';
+import { parseContentPath, playerHash } from '../../protocol/serve/content-path.ts';
 import { renderLibrary } from './library.ts';
 import { renderPlayer } from './player/page.ts';
 import { renderSettings } from './settings.ts';
@@ -42,10 +42,11 @@ const mode = await connectServiceWorker();
 proxyState.textContent = mode === 'service-worker' ? 'proxy: service worker' : 'proxy: in this page';
 document.documentElement.dataset.proxy = mode;
 // A content URL opened before the service worker ran got this page instead (the portal never
-// decrypts): now that the worker controls the page, load the URL again and it answers.
+// decrypts, and never serves a content's bytes): now that the worker controls the page, load
+// the URL again and it answers. Without the worker, the player (with the link's grant).
 const direct = parseContentPath(location.pathname);
 if (direct && mode === 'service-worker') location.reload();
-else if (direct) location.replace(`/#/play/${direct.id}`);
+else if (direct) location.replace('/' + playerHash(direct.id, new URLSearchParams(location.search).get('grant') ?? undefined));
 else {
   addEventListener('hashchange', () => void route(mode));
   await route(mode);

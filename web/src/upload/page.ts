@@ -2,12 +2,12 @@
 // and sent to the nodes with a progress bar; pausing, a reload or a lost connection leave a
 // session that resumes (without sending again what arrived) when the same file is picked again.
 import { sniffMedia } from '../../../protocol/media/sniff.ts';
+import { declaredType } from '../../../protocol/serve/media-type.ts';
 import { bytes, el } from '../format.ts';
 import type { UploadJob, WorkerMessage } from './messages.ts';
 import { fileKey, forget, remember, sessionFor, unfinishedUploads } from './resume-store.ts';
 
 const TOKEN_KEY = 'bunsan-token';
-const EXT_TYPES: Record<string, string> = { webm: 'video/webm', mp4: 'video/mp4', m4v: 'video/mp4', mp3: 'audio/mpeg', ogg: 'audio/ogg', txt: 'text/plain', pdf: 'application/pdf' };
 
 export function renderUpload(root: HTMLElement, signal: AbortSignal): void {
   const token = el('input', { type: 'password', placeholder: 'provider API token', ariaLabel: 'API token', value: sessionStorage.getItem(TOKEN_KEY) ?? '' });
@@ -53,9 +53,10 @@ export function renderUpload(root: HTMLElement, signal: AbortSignal): void {
     }
     sessionStorage.setItem(TOKEN_KEY, token.value);
     const key = fileKey(f, location.origin);
-    const ext = f.name.split('.').pop()?.toLowerCase() ?? '';
     const job: UploadJob = {
-      file: f, portal: location.origin, token: token.value, type: f.type || EXT_TYPES[ext] || 'application/octet-stream',
+      // File.type is the browser's guess from the name: only a label, cleaned up here, which
+      // serving never trusts (protocol/serve/serve-policy.ts decides what an answer is).
+      file: f, portal: location.origin, token: token.value, type: declaredType(f.type, f.name),
       chunkSize: Number(chunk.value), replicas: 2, resume: sessionFor(key),
     };
     worker = new Worker(new URL('./upload-worker.ts', import.meta.url), { type: 'module' });

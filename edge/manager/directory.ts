@@ -1,0 +1,45 @@
+// The node directory as a manager plans with it: read from the registry at call time (so
+// managers always use the URLs and states the registry holds now, never ones frozen at upload),
+// with each node's grace period already judged: a node down past it is `lost`, a node at its
+// capacity is `full`.
+import { isLost, serves } from '../../protocol/lifecycle/node-state.ts';
+import type { PlanNode } from '../../protocol/lifecycle/target.ts';
+import type { PortalEnv } from '../env.ts';
+import { listNodes, type NodeRow } from '../registry/nodes.ts';
+
+/** A node that reaches its capacity to within this share takes no new copy. */
+const FULL_AT = 0.98;
+
+export interface DirNode extends PlanNode {
+  url: string;
+  /** copies verified before this time (the node's return from down) are checked again */
+  recoveredAt: number;
+  stateSince: number;
+  reason: string;
+}
+
+export type Directory = Map<string, DirNode>;
+
+export const downGraceMs = (env: PortalEnv) => seconds(env.DOWN_GRACE_SECONDS, 900) * 1000;
+
+export function seconds(raw: string | undefined, fallback: number): number {
+  const n = Number(raw);
+  return raw !== undefined && raw !== '' && Number.isFinite(n) && n >= 0 ? n : fallback;
+}
+
+export function toDirNode(r: NodeRow, now: number, graceMs: number): DirNode {
+  return {
+    id: r.id, url: r.url, region: r.region, weight: r.weight, grade: r.grade, state: r.state,
+    lost: isLost({ state: r.state, stateSince: r.state_since }, now, graceMs),
+    full: r.capacity !== null && r.bytes_held >= r.capacity * FULL_AT,
+    recoveredAt: r.recovered_at ?? 0, stateSince: r.state_since, reason: r.state_reason,
+  };
+}
+
+export async function loadDirectory(env: PortalEnv, now: number): Promise<Directory> {
+  const grace = downGraceMs(env);
+  return new Map((await listNodes(env.DB)).map((r) => [r.id, toDirNode(r, now, grace)]));
+}
+
+/** Can a client (or a copy) read from this node now? */
+export const readable = (n: DirNode | undefined): boolean => !!n && serves(n.state);

@@ -1,0 +1,63 @@
+// Where a chunk's copies belong: weighted rendezvous over the nodes that keep a place, spread
+// over failure domains. Like a CRUSH rule that picks hosts in distinct racks: the best-ranked
+// node of each region is taken, in rank order, until there are enough copies or no unused
+// region is left; only then does a region get a second copy. With at least `replicas` regions,
+// one region going dark takes at most one copy of any chunk. A node joining changes a chunk's
+// set only where it ranks in, so it receives about its weight's share and nothing else moves.
+import { rankNodes } from '../placement.ts';
+import { keepsPlace, type NodeState } from './node-state.ts';
+
+export interface PlanNode {
+  id: string;
+  region: string;
+  weight: number;
+  grade: number;
+  state: NodeState;
+  /** down past its grace period (or retired): its copies are gone as far as the plan knows */
+  lost: boolean;
+  /** at or over its capacity: takes no new copy, keeps the ones it has */
+  full: boolean;
+  /** hash53(id), to rank many chunks fast (optional) */
+  seed?: number;
+}
+
+export interface TargetOptions {
+  replicas: number;
+  minGrade: number;
+  /** nodes already holding (or receiving) this chunk: a full node keeps its place for them */
+  holding?: ReadonlySet<string>;
+}
+
+/** May this node be in a chunk's target set at all? */
+export function eligible(n: PlanNode, o: TargetOptions): boolean {
+  return keepsPlace(n.state, n.lost) && n.grade >= o.minGrade && n.weight > 0 && (!n.full || !!o.holding?.has(n.id));
+}
+
+/** Picks `replicas` of the ranked nodes: distinct regions first, in rank order, then the best of the rest. */
+export function pickDiverse<N extends { id: string; region: string }>(ranked: N[], replicas: number): N[] {
+  const chosen: N[] = [];
+  const regions = new Set<string>();
+  for (const n of ranked) {
+    if (chosen.length >= replicas) break;
+    if (!regions.has(n.region)) {
+      chosen.push(n);
+      regions.add(n.region);
+    }
+  }
+  if (chosen.length < replicas) {
+    const taken = new Set(chosen);
+    for (const n of ranked) {
+      if (chosen.length >= replicas) break;
+      if (!taken.has(n)) chosen.push(n);
+    }
+    // Rank order, so that "best first" holds for callers that try targets in order.
+    const at = new Map(ranked.map((n, i) => [n, i]));
+    chosen.sort((a, b) => at.get(a)! - at.get(b)!);
+  }
+  return chosen;
+}
+
+/** The nodes a chunk's copies belong on, best first (fewer than `replicas` when too few are eligible). */
+export function targetNodes(key: string, nodes: PlanNode[], o: TargetOptions): string[] {
+  return pickDiverse(rankNodes(key, nodes.filter((n) => eligible(n, o))), o.replicas).map((n) => n.id);
+}
