@@ -18,7 +18,8 @@ import type { PortalEnv } from '../env.ts';
 import { jsonBody } from '../http.ts';
 import { logEvent } from '../registry/events.ts';
 import { createInvite, getInvite, useInvite } from '../registry/invites.ts';
-import { acceptSigned, getNode, insertNode, recordReport, setNodeKey, setNodeState, type NodeRow } from '../registry/nodes.ts';
+import { acceptSigned, getNode, insertNode, recordReport, setNodeKey, type NodeRow } from '../registry/nodes.ts';
+import { drainNode } from '../lifecycle/node-ops.ts';
 import { requireAdmin, type PortalContext, type PortalVars } from './auth.ts';
 
 export const selfHosted = new Hono<{ Bindings: PortalEnv; Variables: PortalVars }>();
@@ -82,17 +83,12 @@ selfHosted.post(SELF_HOSTED_PATHS.reports, async (c) => {
 
 selfHosted.post(SELF_HOSTED_PATHS.drains, async (c) => {
   const { node, msg } = await signedByNode(c, NodeDrainRequest);
-  if (node.state === 'retired') throw new BunsanError('conflict', `node ${node.id} is retired`);
-  const now = Date.now();
   const r = await acceptSigned(c.env.DB, node.id, msg.at).run();
   if (r.meta.changes !== 1) throw replayed();
-  if (node.state !== 'draining') {
-    await c.env.DB.batch([
-      setNodeState(c.env.DB, node.id, 'draining', 'asked by the node', now),
-      logEvent(c.env.DB, { at: now, kind: 'node-state', node: node.id, detail: { from: node.state, to: 'draining', reason: 'asked by the node' } }),
-    ]);
-  }
-  return c.json({ id: node.id, state: 'draining' });
+  // The lifecycle's own drain, as the operator's: recorded, logged, and handed to the managers,
+  // which move the node's copies elsewhere (it refuses when too few nodes would be left).
+  const drained = await drainNode(c.env, node.id, Date.now());
+  return c.json({ id: drained.id, state: drained.state });
 });
 
 const replayed = () => new BunsanError('conflict', 'this message is not newer than the last one the node signed: a replay');

@@ -3,7 +3,7 @@
 // node's key — and every bad input a clear one-line error that changes nothing.
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,6 +98,12 @@ describe('bunsan node serve / drain and nodes invite', () => {
     expect(busy.code).toBe(1);
     expect(busy.stderr).toMatch(/^bunsan: conflict: .* is in use by another node process \(pid \d+\)\n$/);
 
+    // Drained once the lifecycle has made it active (a drain is the operator's kind of change, and
+    // the sweep's own change of a joining node must not cross it).
+    const stateOf = async (nid: string) => (await cli(stack, ['nodes', '--json'])).json<{ nodes: { id: string; state: string }[] }>().nodes.find((n) => n.id === nid)?.state;
+    const nid = JSON.parse(readFileSync(join(d, 'node.json'), 'utf8')).id as string;
+    await cli(stack, ['sweep', '--json']);
+    await until('the node to be active', async () => (await stateOf(nid)) === 'active', second);
     const drain = await cli(stack, ['node', 'drain', '--dir', d, '--json']);
     expect(drain.code, drain.stderr).toBe(0);
     const { id, state } = drain.json<{ id: string; state: string }>();
