@@ -17,10 +17,11 @@ const DEADLINE_MS = 30_000;
 
 const api = (portal: string, path: string) => `${portal.replace(/\/+$/, '')}/api/v1${path}`;
 
-async function call<S extends z.ZodType>(portal: string, path: string, schema: S, init: RequestInit): Promise<z.infer<S>> {
+async function call<S extends z.ZodType>(portal: string, path: string, schema: S, init: RequestInit, stop?: AbortSignal): Promise<z.infer<S>> {
   let res: Response;
   try {
-    res = await fetch(api(portal, path), { ...init, signal: AbortSignal.timeout(DEADLINE_MS) });
+    const deadline = AbortSignal.timeout(DEADLINE_MS);
+    res = await fetch(api(portal, path), { ...init, signal: stop ? AbortSignal.any([deadline, stop]) : deadline });
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     throw new BunsanError('node_unreachable', `portal ${portal} cannot be reached: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
@@ -64,10 +65,11 @@ export function nodeSigner(identity: NodeIdentity) {
   const sign = async (msg: object) => signEnvelope(cryptoLike, await key, msg);
   const expiry = (t: number) => Math.floor(t / 1000) + SIGNED_MESSAGE_TTL;
   return {
-    async report(portal: string, body: Omit<NodeReport, 't' | 'at' | 'exp'>) {
+    /** `stop`: the node is stopping, and a report still on its way is given up */
+    async report(portal: string, body: Omit<NodeReport, 't' | 'at' | 'exp'>, stop?: AbortSignal) {
       const t = at();
       const envelope = await sign({ t: 'report', ...body, at: t, exp: expiry(t) } satisfies NodeReport);
-      return call(portal, SELF_HOSTED_PATHS.reports, NodeReportResponse, { method: 'POST', headers: { authorization: `Bearer ${envelope}` } });
+      return call(portal, SELF_HOSTED_PATHS.reports, NodeReportResponse, { method: 'POST', headers: { authorization: `Bearer ${envelope}` } }, stop);
     },
     async drain(portal: string, n: string) {
       const t = at();

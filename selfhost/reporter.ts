@@ -16,21 +16,24 @@ export function startReporter(o: {
   let state: string | null = null;
   let failing = false;
   let running: Promise<void> = Promise.resolve();
+  const stopping = new AbortController();
 
   async function once(): Promise<void> {
+    if (stopping.signal.aborted) return;
     const sent = pending.slice(0, MAX_REPORTED_CORRUPT);
     try {
       const r = await o.signer.report(o.portal, {
         n: o.nodeId, capacity: o.store.capacity, held: o.store.bytesHeld(), chunks: o.store.chunksHeld(),
         free: await o.store.freeBytes(), served: o.served(), version: o.version,
         corrupt: sent.map((c) => ({ hash: c.hash, content: c.content })),
-      });
+      }, stopping.signal);
       pending = pending.slice(sent.length);
       if (failing) o.log('reports reach the portal again');
       failing = false;
       if (r.state !== state) o.log(`the portal has this node as ${r.state}`);
       state = r.state;
     } catch (err) {
+      if (stopping.signal.aborted) return;
       if (!failing) o.log(`report not delivered (tried again in ${Math.round(o.everyMs / 1000)} s): ${(err as Error).message}`);
       failing = true;
     }
@@ -48,6 +51,7 @@ export function startReporter(o: {
     now: () => run(),
     async stop() {
       clearInterval(timer);
+      stopping.abort();
       await running;
     },
   };

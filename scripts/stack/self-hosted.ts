@@ -1,6 +1,8 @@
 // Self-hosted nodes beside the Worker nodes of the local stack (BUNSAN_SELF_HOSTED=N): each is
-// `bunsan node serve` in a child process of its own (its own process group, so that stopping or
-// killing it takes nothing else along) over a folder under the state folder. The first start
+// `bunsan node serve` in a child process of its own (one process: stopping or killing it by its
+// pid takes nothing else along) over a folder under the state folder. It stays in the stack's
+// process group, so that Ctrl-C reaches it as it reaches the workerd processes, and it stops
+// gracefully by itself. The first start
 // joins through the same invitation path an operator and a machine's owner would use; later
 // starts need only the folder.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -38,7 +40,7 @@ async function invite(portalUrl: string, adminToken: string): Promise<string> {
 }
 
 export interface SelfHostedNode extends LocalNode {
-  /** SIGKILL to the node's process group: it stops dead, mid-transfer */
+  /** SIGKILL to the node's process: it stops dead, mid-transfer */
   kill(): Promise<void>;
 }
 
@@ -61,7 +63,7 @@ export async function startSelfHostedNodes(o: {
           '--report-every', String(REPORT_SECONDS),
           ...(joined ? [] : ['--portal', o.portalUrl, '--join', await invite(o.portalUrl, o.adminToken)])];
         const log = openSync(`${dir}.log`, 'a');
-        const c = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: process.env });
+        const c = spawn(process.execPath, args, { stdio: ['ignore', log, log], env: process.env });
         closeSync(log);
         child = c;
         exited = new Promise((done) => c.once('exit', () => { done(); }));
@@ -74,13 +76,13 @@ export async function startSelfHostedNodes(o: {
         const c = child;
         if (!c?.pid) return;
         // SIGTERM: the node finishes the transfers under way, then exits.
-        try { process.kill(-c.pid, 'SIGTERM'); } catch { /* already gone */ }
+        try { process.kill(c.pid, 'SIGTERM'); } catch { /* already gone */ }
         await exited;
       },
       async kill() {
         const c = child;
         if (!c?.pid) return;
-        try { process.kill(-c.pid, 'SIGKILL'); } catch { /* already gone */ }
+        try { process.kill(c.pid, 'SIGKILL'); } catch { /* already gone */ }
         await exited;
       },
     };

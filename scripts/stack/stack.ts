@@ -173,7 +173,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     async stop() {
       if (timer) clearInterval(timer);
       await sweeping;
-      await Promise.all([...all.map((n) => n.stop()), portal.dispose()]);
+      // Self-hosted nodes first: they finish their transfers while the portal still answers.
+      await Promise.all(selfHosted.map((n) => n.stop()));
+      await Promise.all([...nodes.map((n) => n.stop()), portal.dispose()]);
     },
   };
 }
