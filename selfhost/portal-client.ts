@@ -21,7 +21,9 @@ async function call<S extends z.ZodType>(portal: string, path: string, schema: S
   let res: Response;
   try {
     const deadline = AbortSignal.timeout(DEADLINE_MS);
-    res = await fetch(api(portal, path), { ...init, signal: stop ? AbortSignal.any([deadline, stop]) : deadline });
+    // AbortSignal.any is Node 20.3+; on an older 20 a stopping node waits out the deadline instead.
+    const signal = stop && typeof AbortSignal.any === 'function' ? AbortSignal.any([deadline, stop]) : deadline;
+    res = await fetch(api(portal, path), { ...init, signal });
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     throw new BunsanError('node_unreachable', `portal ${portal} cannot be reached: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
