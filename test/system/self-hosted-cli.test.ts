@@ -3,7 +3,7 @@
 // node's key — and every bad input a clear one-line error that changes nothing.
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,6 +122,10 @@ describe('bunsan node serve / drain and nodes invite', () => {
     const taken = createServer();
     const takenPort = await freePorts(1);
     await new Promise<void>((r) => taken.listen(takenPort, '127.0.0.1', () => r()));
+    // a node folder whose node.json was damaged: refused with a reason, and left as it was
+    const damaged = join(dir, 'damaged');
+    mkdirSync(damaged);
+    writeFileSync(join(damaged, 'node.json'), '{"id": "sh-');
     const plainUrl = `http://127.0.0.1:${(plain.address() as { port: number }).port}`;
     const fresh = (name: string) => join(dir, name);
     const serve = async (name: string, extra: string[], port?: number) =>
@@ -136,6 +140,7 @@ describe('bunsan node serve / drain and nodes invite', () => {
       ['no folder', () => cli(stack, ['node', 'serve']), /^bunsan: bad_request: --dir DIR is required/],
       ['bad capacity', () => serve('w6', ['--capacity', 'lots', '--portal', stack.portalUrl, '--join', token]), /^bunsan: bad_request: --capacity must be a positive whole number\n$/],
       ['drain of nothing', () => cli(stack, ['node', 'drain', '--dir', fresh('w7')]), /^bunsan: bad_request: .* holds no node: start it once with --portal URL --join TOKEN\n$/],
+      ['damaged node file', () => cli(stack, ['node', 'serve', '--dir', damaged]), /^bunsan: bad_request: .*damaged\/(identity|node)\.json cannot be read: /],
     ];
     for (const [name, run, want] of cases) {
       const r = await run();
@@ -144,6 +149,7 @@ describe('bunsan node serve / drain and nodes invite', () => {
       expect(r.stderr, name).toMatch(want);
     }
     taken.close();
+    expect(readdirSync(damaged)).toEqual(['node.json']);
     // none of them made a folder, and the token was never spent
     expect(readdirSync(dir).filter((n) => /^w\d$/.test(n))).toEqual([]);
     const port = await freePorts(1);
