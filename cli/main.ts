@@ -1,4 +1,4 @@
-// bunsan CLI: upload, get, ls, info, rm, nodes, grant, revoke. Every command prints one JSON object with
+// bunsan CLI: upload, get, ls, info, rm, nodes, grant, revoke, node. Every command prints one JSON object with
 // --json, and exits non-zero with a one-line reason on failure.
 import { parseArgs } from 'node:util';
 import { BunsanError } from '../protocol/errors.ts';
@@ -8,6 +8,8 @@ import { getCommand } from './commands/get.ts';
 import { infoCommand, lsCommand, rmCommand } from './commands/catalog.ts';
 import { findCommand, nodesCommand, registryCommand, sweepCommand } from './commands/nodes.ts';
 import { grantCommand, revokeCommand } from './commands/grant.ts';
+import { nodeCommand } from './commands/node.ts';
+import { nodesInviteCommand } from './commands/nodes-invite.ts';
 import { uploadCommand } from './commands/upload.ts';
 
 const USAGE = `usage: bunsan <command> [options]
@@ -32,6 +34,13 @@ operator (--admin-token T, BUNSAN_ADMIN_TOKEN, or the local stack's own):
   sweep                     check every node's health now and hand out the work that follows
   find HASH [--ask]         which nodes hold a chunk: the registry, and with --ask every node itself
   registry rebuild          write lost registry rows again from the nodes and the managers
+  nodes invite [--region R] [--grade G] [--capacity BYTES] [--ttl SECONDS]
+                            a one-time join token for a self-hosted node
+
+this machine as a self-hosted node (no credentials: the node has its own key):
+  node serve --dir DIR [--port P] [--host H] [--public-url URL] [--capacity BYTES] [--portal URL --join TOKEN]
+                            serve as a distribution node (the first start joins with the token)
+  node drain --dir DIR      ask the portal to move this node's copies elsewhere
 
 global: --portal URL --token T (default: the local stack in .bunsan/)  --json`;
 
@@ -47,7 +56,8 @@ export interface CommandContext {
 }
 
 const COMMANDS: Record<string, (c: CommandContext) => Promise<void>> = {
-  upload: uploadCommand, get: getCommand, ls: lsCommand, info: infoCommand, rm: rmCommand, nodes: nodesCommand,
+  upload: uploadCommand, get: getCommand, ls: lsCommand, info: infoCommand, rm: rmCommand,
+  nodes: (c) => (c.args[0] === 'invite' ? nodesInviteCommand({ ...c, args: c.args.slice(1) }) : nodesCommand(c)),
   grant: grantCommand, revoke: revokeCommand, sweep: sweepCommand, find: findCommand, registry: registryCommand,
 };
 
@@ -66,6 +76,8 @@ export async function main(argv: string[]): Promise<number> {
         prefer: { type: 'string' }, exclude: { type: 'string' },
         'admin-token': { type: 'string' }, id: { type: 'string' }, region: { type: 'string' }, grade: { type: 'string' },
         weight: { type: 'string' }, capacity: { type: 'string' }, force: { type: 'boolean' }, ask: { type: 'boolean' },
+        dir: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'public-url': { type: 'string' },
+        join: { type: 'string' }, 'report-every': { type: 'string' },
       },
     });
     json = !!values.json;
@@ -74,12 +86,17 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE + '\n');
       return command || values.help ? 0 : 2;
     }
+    const out = (obj: unknown, text: string) => process.stdout.write((json ? JSON.stringify(obj) : text) + '\n');
+    // A self-hosted node has its own key and its portal in its folder: no API credentials.
+    if (command === 'node') {
+      await nodeCommand({ args, flags: values, json, api: null as never, admin: null, home: '', out });
+      return 0;
+    }
     const run = COMMANDS[command];
     if (!run) throw new BunsanError('bad_request', `unknown command "${command}" (try --help)`);
     const creds = resolveCredentials({ portal: values.portal, token: values.token, adminToken: values['admin-token'] });
     const api = createApiClient({ portal: creds.portal, token: creds.token, fetch: (u, i) => fetch(u, i) });
     const admin = creds.adminToken ? createApiClient({ portal: creds.portal, token: creds.adminToken, fetch: (u, i) => fetch(u, i) }) : null;
-    const out = (obj: unknown, text: string) => process.stdout.write((json ? JSON.stringify(obj) : text) + '\n');
     await run({ args, flags: values, json, api, admin, home: creds.home, out });
     return 0;
   } catch (err) {

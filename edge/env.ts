@@ -25,6 +25,8 @@ export interface PortalEnv {
   SWEEPER: DurableObjectNamespace<Sweeper>;
   /** seconds a down node keeps its copies before they count as lost (default 900) */
   DOWN_GRACE_SECONDS?: string;
+  /** seconds without a signed report before a self-hosted node counts as failing (default 300) */
+  REPORT_SILENCE_SECONDS?: string;
   /** failed health checks in a row before a node is down (default 2) */
   DOWN_AFTER_FAILURES?: string;
   /** seconds a chunk a node holds but nothing wants is kept before it is deleted (default 86400) */

@@ -8,6 +8,7 @@ import {
   ChunkHolders, NodeStatus, NodeStatusList, RebuildResponse, SweepReport, type AddNodeRequest,
 } from './api.ts';
 import { BunsanError, fromEnvelope } from './errors.ts';
+import { InviteResponse, SELF_HOSTED_PATHS, type InviteRequest } from './self-hosted/messages.ts';
 import { Manifest } from './manifest.ts';
 import type { MediaIndex } from './media/media-index.ts';
 import type { FetchLike } from './upload/put-chunk.ts';
@@ -78,5 +79,7 @@ export function createApiClient(opts: ApiClientOptions) {
     gateway: (cid: string, from: number, body: Uint8Array | ReadableStream<Uint8Array>, init?: RequestInit) =>
       call('PUT', `/uploads/${id(cid)}/data?from=${from}`, GatewayResult, body, init),
     createProvider: (name: string) => call('POST', '/providers', CreateProviderResponse, { name }),
+    /** A one-time join token for a self-hosted node (operator only). */
+    inviteNode: (req: InviteRequest) => call('POST', SELF_HOSTED_PATHS.invites, InviteResponse, req),
   };
 }

@@ -36,6 +36,10 @@ export const ERROR_STATUS = {
   stamp_mismatch: 502,
   chunk_unavailable: 502,
   internal: 500,
+  /** a node found a chunk it holds damaged (it no longer serves it) */
+  chunk_corrupt: 500,
+  /** a node is full: its capacity reached or its disk out of space; nothing was stored */
+  insufficient_storage: 507,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -54,6 +54,13 @@ export async function verifyToken<S extends typeof PutToken | typeof GetToken | 
 ): Promise<z.infer<S>> {
   if (!token) throw new BunsanError('unauthorized', 'a bearer token is required');
   const payload = await openEnvelope(crypto, key, token, AnyToken);
+  return checkToken(payload, schema, nowMs);
+}
+
+/** The checks after the signature: the token's type, then its expiry. */
+export function checkToken<S extends typeof PutToken | typeof GetToken | typeof MgmtToken | typeof CopyToken>(
+  payload: AnyToken, schema: S, nowMs: number,
+): z.infer<S> {
   const want = (schema.shape.t as z.ZodLiteral<string>).value;
   if (payload.t !== want) throw new BunsanError('forbidden', `a ${want} token is required, got ${payload.t}`);
   if (payload.exp * 1000 <= nowMs) throw new BunsanError('token_expired', 'token has expired');

@@ -22,7 +22,7 @@ try {
   const lines = [
     `bunsan is running (${Date.now() - started} ms), state in ${stack.home}`,
     `  portal   ${stack.portalUrl}   (open it in a browser: the library, the player, uploads)`,
-    ...stack.nodes.map((n) => `  node ${n.id.padEnd(3)} ${n.url}${n.publicUrl !== n.url ? `  (advertised as ${n.publicUrl})` : ''}`),
+    ...stack.nodes.map((n) => `  node ${n.id.padEnd(3)} ${n.url}${n.publicUrl !== n.url ? `  (advertised as ${n.publicUrl})` : ''}${n.kind === 'self-hosted' ? `  (self-hosted, in ${n.dataDir})` : ''}`),
     `  demo     ${demo.video}  (bunsan-demo.webm: play it at ${stack.portalUrl}/#/play/${demo.video})`,
     `  demo     ${demo.text}  (bunsan-demo.txt, also at ${stack.portalUrl}/c/${demo.text})`,
     '',

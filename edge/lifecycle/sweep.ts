@@ -9,7 +9,7 @@ import { BunsanError } from '../../protocol/errors.ts';
 import type { PortalEnv } from '../env.ts';
 import { contentsBehind } from '../registry/contents.ts';
 import { logEvent } from '../registry/events.ts';
-import { listNodes, markLost, markRecovered, recordHealth, refreshUsage, setNodeState, type NodeRow } from '../registry/nodes.ts';
+import { listNodes, markLost, markRecovered, recordHealth, refreshUsage, setNodeStateIf, type NodeRow } from '../registry/nodes.ts';
 import { placementCount } from '../registry/placements.ts';
 import { lastDone, openTask, openTasks, pendingFor, pruneTasks } from '../registry/tasks.ts';
 import { backlogByNode } from '../registry/work.ts';
@@ -46,6 +46,15 @@ export async function runSweep(env: PortalEnv, now = Date.now()): Promise<SweepR
   const db = env.DB;
   const nodes = (await listNodes(db)).filter((n) => n.state !== 'retired');
   const health = await checkAll(env, nodes);
+  // A self-hosted node also reports, signed, at a steady interval: one whose reports stopped is
+  // failing as surely as one that does not answer.
+  const silence = seconds(env.REPORT_SILENCE_SECONDS, 300) * 1000;
+  for (const n of nodes) {
+    const heard = n.report_at ?? n.created_at;
+    if (n.public_key !== null && health.get(n.id) === null && now - heard > silence) {
+      health.set(n.id, `no signed report for ${Math.round((now - heard) / 1000)} s`);
+    }
+  }
   await db.batch([...nodes.map((n) => recordHealth(db, n.id, now, health.get(n.id) ?? null)), refreshUsage(db)]);
 
   const rules = { downAfterFailures: Math.max(1, seconds(env.DOWN_AFTER_FAILURES, 2)), graceMs: downGraceMs(env) };
@@ -96,8 +105,9 @@ async function apply(env: PortalEnv, n: NodeRow, c: Change, now: number, report:
     report.changes.push({ node: n.id, from: n.state, to: 'lost', reason: c.reason });
     return;
   }
+  const [set] = await db.batch([setNodeStateIf(db, n.id, { state: n.state, since: n.state_since }, c.to, c.reason, now, c.prior ?? null)]);
+  if (!set.meta.changes) return; // an operator changed the node meanwhile: their change stands
   await db.batch([
-    setNodeState(db, n.id, c.to, c.reason, now, c.prior ?? null),
     ...(c.recovered ? [markRecovered(db, n.id, now)] : []),
     logEvent(db, { at: now, kind: 'node-state', node: n.id, detail: { from: n.state, to: c.to, reason: c.reason } }),
   ]);

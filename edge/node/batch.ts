@@ -4,7 +4,7 @@ import { NodeCheckRequest } from '../../protocol/api.ts';
 import { BunsanError } from '../../protocol/errors.ts';
 import { jsonBody } from '../http.ts';
 import { requireMgmt, type NodeContext } from './auth.ts';
-import { chunkKey, chunkMeta, mapLimit, PREFIX, type ChunkMeta } from './store.ts';
+import { mapLimit, type ChunkMeta } from './store.ts';
 
 const CONCURRENCY = 32;
 
@@ -13,10 +13,11 @@ interface Found { hash: string; size: number; meta: ChunkMeta }
 /** Heads every named chunk; keeps those present and, when `content` is set, belonging to it. */
 async function lookup(c: NodeContext, hashes: string[], content: string | undefined): Promise<Found[]> {
   const unique = [...new Set(hashes)];
-  const heads = await mapLimit(unique, CONCURRENCY, (h) => c.env.BUCKET.head(chunkKey(h)));
+  const { store } = c.var.node;
+  const heads = await mapLimit(unique, CONCURRENCY, (h) => store.head(h));
   const out: Found[] = [];
   heads.forEach((head, i) => {
-    const meta = chunkMeta(head);
+    const meta = head?.meta;
     if (head && meta && (!content || meta.content === content)) out.push({ hash: unique[i], size: head.size, meta });
   });
   return out;
@@ -37,8 +38,8 @@ export async function deleteChunks(c: NodeContext): Promise<Response> {
   if (!token.c) throw new BunsanError('forbidden', 'batch delete needs a token scoped to one content');
   const { hashes } = await jsonBody(c.req.raw, NodeCheckRequest);
   const found = await lookup(c, hashes, token.c);
-  // NodeCheckRequest allows at most 1000 hashes, which is R2's limit for one delete call.
-  if (found.length > 0) await c.env.BUCKET.delete(found.map((f) => chunkKey(f.hash)));
+  // NodeCheckRequest allows at most 1000 hashes, which every store takes in one call.
+  await c.var.node.store.remove(found.map((f) => f.hash));
   // Absent hashes are simply not listed: deleting twice is not an error.
   return c.json({ deleted: found.map((f) => f.hash) });
 }
@@ -55,17 +56,8 @@ export async function inventory(c: NodeContext): Promise<Response> {
   const token = await requireMgmt(c);
   const limit = limitParam(c.req.query('limit'));
   const cursor = c.req.query('cursor') || undefined;
-  let page: R2Objects;
-  try {
-    page = await c.env.BUCKET.list({ prefix: PREFIX, cursor, limit, include: ['customMetadata'] });
-  } catch (err) {
-    // The only input R2 can reject here is the cursor a client passed back to us.
-    if (cursor) throw new BunsanError('bad_request', 'cursor is not valid');
-    throw err;
-  }
-  const chunks = page.objects
-    .map((o) => ({ hash: o.key.slice(PREFIX.length), size: o.size, content: o.customMetadata?.content ?? null }))
-    .filter((o) => !token.c || o.content === token.c);
+  const page = await c.var.node.store.list(cursor, limit);
+  const chunks = page.chunks.filter((o) => !token.c || o.content === token.c);
   // A scoped page may come back empty while the cursor still says there is more to read.
-  return c.json({ chunks, cursor: page.truncated ? page.cursor : null });
+  return c.json({ chunks, cursor: page.cursor });
 }

@@ -7,7 +7,7 @@ import { parseRange, type ByteRange } from '../../protocol/range.ts';
 import { MAX_CHUNK } from '../../protocol/split.ts';
 import { errorResponse, readBodyLimited } from '../http.ts';
 import { requireGet, requireMgmt, requirePut, type NodeContext } from './auth.ts';
-import { chunkKey, chunkMeta, validHash } from './store.ts';
+import { validHash } from './store.ts';
 
 /** A sealed chunk is at most the plaintext limit plus its AEAD overhead. */
 export const MAX_CHUNK_BODY = MAX_CHUNK + 64;
@@ -17,11 +17,12 @@ const notHere = () => new BunsanError('chunk_not_found', 'this node does not hol
 export async function getChunk(c: NodeContext): Promise<Response> {
   const hash = validHash(c.req.param('hash'));
   const token = await requireGet(c);
+  const { store } = c.var.node;
   // head first: ownership must be checked and the range resolved against the size before
   // any bytes are read.
-  const head = await c.env.BUCKET.head(chunkKey(hash));
+  const head = await store.head(hash);
   if (!head) throw notHere();
-  const meta = chunkMeta(head);
+  const meta = head.meta;
   if (meta?.content !== token.c || (token.h !== undefined && token.h !== hash)) {
     throw new BunsanError('forbidden', 'the token does not grant this chunk');
   }
@@ -48,32 +49,24 @@ export async function getChunk(c: NodeContext): Promise<Response> {
   const status = range ? 206 : 200;
   if (c.req.method === 'HEAD') return new Response(null, { status, headers });
 
-  // onlyIf the etag is unchanged: the object we checked is the object we stream.
-  const obj = await c.env.BUCKET.get(chunkKey(hash), {
-    onlyIf: { etagMatches: head.etag },
-    ...(range ? { range: { offset: range.start, length } } : {}),
-  });
-  if (!obj || !('body' in obj)) throw notHere();
-  return new Response(obj.body, { status, headers });
+  const body = await store.read(hash, head, range ? { offset: range.start, length } : null);
+  if (!body) throw notHere();
+  c.var.node.served?.(length);
+  return new Response(body as BodyInit, { status, headers });
 }
 
 export async function putChunk(c: NodeContext): Promise<Response> {
   const hash = validHash(c.req.param('hash'));
   const token = await requirePut(c, hash);
   const body = await readBodyLimited(c.req.raw, MAX_CHUNK_BODY);
-  if ((await sha256Hex(crypto, body)) !== hash) {
+  if ((await sha256Hex(c.var.node.crypto, body)) !== hash) {
     throw new BunsanError('hash_mismatch', 'the body does not hash to the chunk name');
   }
-  // Conditional put: two racing uploads cannot both "create", and an existing chunk of another
-  // content is never overwritten.
-  const stored = await c.env.BUCKET.put(chunkKey(hash), body, {
-    onlyIf: new Headers({ 'if-none-match': '*' }),
-    sha256: hash, // R2 checks it again on its side
-    httpMetadata: { contentType: 'application/octet-stream' },
-    customMetadata: { content: token.c, stamp: token.s, version: String(token.v) },
-  });
-  if (stored) return c.json({ stored: true, hash, size: body.byteLength }, 201);
-  const existing = chunkMeta(await c.env.BUCKET.head(chunkKey(hash)));
+  const { store } = c.var.node;
+  if (await store.create(hash, body, { content: token.c, stamp: token.s, version: String(token.v) })) {
+    return c.json({ stored: true, hash, size: body.byteLength }, 201);
+  }
+  const existing = (await store.head(hash))?.meta;
   if (existing?.content === token.c) return c.json({ stored: true, hash, existed: true }, 200);
   throw new BunsanError('conflict', 'this node holds the chunk for another content');
 }
@@ -81,11 +74,12 @@ export async function putChunk(c: NodeContext): Promise<Response> {
 export async function deleteChunk(c: NodeContext): Promise<Response> {
   const hash = validHash(c.req.param('hash'));
   const token = await requireMgmt(c);
-  const head = await c.env.BUCKET.head(chunkKey(hash));
+  const { store } = c.var.node;
+  const head = await store.head(hash);
   if (!head) throw notHere();
-  if (token.c && chunkMeta(head)?.content !== token.c) {
+  if (token.c && head.meta?.content !== token.c) {
     throw new BunsanError('forbidden', 'the token does not grant this chunk');
   }
-  await c.env.BUCKET.delete(chunkKey(hash));
+  await store.remove([hash]);
   return c.json({ deleted: [hash] });
 }

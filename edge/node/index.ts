@@ -1,4 +1,25 @@
-// Entry point of a distribution node Worker (one deployment per region, see wrangler.toml).
+// Entry point of a distribution node Worker (one deployment per region, see wrangler.toml): the
+// node application over the R2 bucket bound as BUCKET.
+import type { NodeEnv } from '../env.ts';
 import { createNodeApp } from './app.ts';
+import { COPY_TIMEOUT_MS, type NodeDeps } from './deps.ts';
+import { r2Store } from './r2-store.ts';
 
-export default createNodeApp();
+/** The node's dependencies from a Worker's bindings; `over` lets tests change the clock or the deadline. */
+export function workerDeps(env: NodeEnv, over: Partial<NodeDeps> = {}): NodeDeps {
+  return {
+    store: r2Store(env.BUCKET),
+    nodeId: env.NODE_ID,
+    signingPublicKey: env.SIGNING_PUBLIC_KEY,
+    region: env.REGION ?? '',
+    crypto,
+    now: () => Date.now(),
+    // Read at call time, so the global a test routes is the one used.
+    fetch: (input, init) => fetch(input, init),
+    copyTimeoutMs: COPY_TIMEOUT_MS,
+    fixedLength: (body, n) => body.pipeThrough(new FixedLengthStream(n)),
+    ...over,
+  };
+}
+
+export default createNodeApp<NodeEnv>((env) => workerDeps(env));

@@ -21,7 +21,7 @@ export function probe(c: NodeContext): Response {
   const headers = { 'content-type': 'application/octet-stream', 'content-length': String(n), 'cache-control': 'no-store' };
   // Hono routes HEAD here and drops the body; do not start a stream nobody will read.
   if (c.req.method === 'HEAD') return new Response(null, { headers });
-  const data = (block ??= crypto.getRandomValues(new Uint8Array(BLOCK)));
+  const data = (block ??= c.var.node.crypto.getRandomValues(new Uint8Array(BLOCK)));
   let sent = 0;
   const source = new ReadableStream<Uint8Array>({
     pull(ctrl) {
@@ -31,14 +31,15 @@ export function probe(c: NodeContext): Response {
       ctrl.enqueue(data.slice(0, len)); // a copy: enqueued chunks may be transferred
     },
   });
-  // FixedLengthStream lets workerd send a real Content-Length instead of chunked encoding.
-  const body = source.pipeThrough(new FixedLengthStream(n));
+  // The platform may need telling the length (workerd's FixedLengthStream) to send a real
+  // Content-Length instead of chunked encoding.
+  const body = c.var.node.fixedLength?.(source, n) ?? source;
   return new Response(body, { headers });
 }
 
 export function health(c: NodeContext): Response {
   return c.json(
-    { ok: true, node: c.env.NODE_ID, region: c.env.REGION ?? '', time: Date.now() },
+    { ok: true, node: c.var.node.nodeId, region: c.var.node.region, time: c.var.node.now() },
     200,
     { 'cache-control': 'no-store' },
   );

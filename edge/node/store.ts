@@ -1,18 +1,17 @@
-// How chunks sit in R2: key `chunks/{hash}`, with the content id, upload-stamp digest and
-// content version as custom metadata. Anything not shaped like that is not ours to serve.
+// Checks shared by every chunk store: what a chunk's name and metadata must look like before
+// anything is read or served under them.
 import { BunsanError } from '../../protocol/errors.ts';
 import { HASH_RE } from '../../protocol/hash.ts';
 import { ContentId } from '../../protocol/ids.ts';
+import type { ChunkMeta } from './chunk-store.ts';
 
-export const PREFIX = 'chunks/';
-export const chunkKey = (hash: string) => PREFIX + hash;
+export type { ChunkMeta } from './chunk-store.ts';
 
-export interface ChunkMeta { content: string; stamp: string; version: string }
-
-export function chunkMeta(obj: R2Object | null): ChunkMeta | null {
-  const m = obj?.customMetadata;
-  if (!m || !ContentId.safeParse(m.content).success || !HASH_RE.test(m.stamp ?? '')) return null;
-  return { content: m.content, stamp: m.stamp, version: m.version ?? '' };
+/** Metadata as stored (R2 custom metadata, a file's header); anything not shaped like ours is null. */
+export function chunkMeta(m: Record<string, unknown> | null | undefined): ChunkMeta | null {
+  if (!m || typeof m.content !== 'string' || typeof m.stamp !== 'string') return null;
+  if (!ContentId.safeParse(m.content).success || !HASH_RE.test(m.stamp)) return null;
+  return { content: m.content, stamp: m.stamp, version: typeof m.version === 'string' ? m.version : '' };
 }
 
 /** The {hash} path segment, checked before it goes anywhere near a key (`..%2f` and friends). */
@@ -21,7 +20,7 @@ export function validHash(raw: string | undefined): string {
   return raw;
 }
 
-/** Maps with at most `limit` calls in flight: enough to hide R2 latency without a stampede. */
+/** Maps with at most `limit` calls in flight: enough to hide storage latency without a stampede. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;

@@ -10,6 +10,7 @@ import { admin } from './routes-admin.ts';
 import { nodes } from './routes-nodes.ts';
 import { contents } from './routes-contents.ts';
 import { reports } from './routes-reports.ts';
+import { selfHosted } from './routes-self-hosted.ts';
 import { uploads } from './routes-uploads.ts';
 import { securityHeaders } from './security-headers.ts';
 import { runSweep } from '../lifecycle/sweep.ts';
@@ -29,6 +30,7 @@ app.route('/api/v1/contents', reports);
 app.route('/api/v1/contents', contents);
 app.route('/api/v1', admin);
 app.route('/api/v1', nodes);
+app.route('/api/v1', selfHosted);
 app.get('/', (c) => c.text('bunsan portal: see /api/v1/contents\n'));
 
 // The cron trigger (wrangler.toml [triggers]; locally a timer): one sweep of node health and

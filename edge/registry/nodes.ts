@@ -10,6 +10,10 @@ export interface NodeRow {
   last_seen_at: number | null; last_check_at: number | null; failures: number; last_error: string | null;
   lost_at: number | null; recovered_at: number | null; inventory_cursor: string | null; inventory_pass_at: number | null;
   created_at: number; updated_at: number;
+  /** self-hosted nodes (migration 0005): their key, and their latest signed report */
+  public_key: string | null; signed_at: number | null; report_at: number | null;
+  report_capacity: number | null; report_held: number | null; report_chunks: number | null;
+  report_free: number | null; report_served: number | null; report_version: string | null;
 }
 
 /** Every node, retired ones too unless asked otherwise, in id order. */
@@ -46,6 +50,19 @@ export function setNodeState(db: D1Database, id: string, state: NodeState, reaso
     .bind(state, reason, now, prior, now, id);
 }
 
+/**
+ * The same, only if the node is still in the state the caller saw (`from`, since `since`): the
+ * sweep decides from a snapshot, and an operator's drain that lands meanwhile must win. 0
+ * changes: the node moved on, nothing was written.
+ */
+export function setNodeStateIf(
+  db: D1Database, id: string, from: { state: NodeState; since: number }, state: NodeState, reason: string, now: number, prior: NodeState | null = null,
+): D1PreparedStatement {
+  return db.prepare(`UPDATE nodes SET state = ?, state_reason = ?, state_since = ?, prior_state = ?, lost_at = NULL, updated_at = ?
+      WHERE id = ? AND state = ? AND state_since = ?`)
+    .bind(state, reason, now, prior, now, id, from.state, from.since);
+}
+
 /** One health check's result: a success clears the failure count, a failure adds to it. */
 export function recordHealth(db: D1Database, id: string, now: number, error: string | null): D1PreparedStatement {
   return error === null
@@ -66,6 +83,47 @@ export function refreshUsage(db: D1Database): D1PreparedStatement {
 
 export function setInventoryCursor(db: D1Database, id: string, cursor: string | null, passAt: number | null): D1PreparedStatement {
   return db.prepare('UPDATE nodes SET inventory_cursor = ?, inventory_pass_at = COALESCE(?, inventory_pass_at) WHERE id = ?').bind(cursor, passAt, id);
+}
+
+// --- Self-hosted nodes (migration 0005): the key a node made for itself, and what it reports,
+// signed with that key. `signed_at` is the time inside the newest signed message accepted, so
+// each statement below refuses (changes nothing) a message that is not newer: a replay.
+
+export function setNodeKey(db: D1Database, id: string, publicKey: string): D1PreparedStatement {
+  return db.prepare('UPDATE nodes SET public_key = ? WHERE id = ?').bind(publicKey, id);
+}
+
+export interface NodeReportFields { capacity: number | null; held: number; chunks: number; free: number; served: number; version: string }
+
+/** The node's latest report; `at` is the node's signing time, `now` the portal's. 0 changes: a replay. */
+export function recordReport(db: D1Database, id: string, at: number, now: number, r: NodeReportFields): D1PreparedStatement {
+  return db.prepare(
+    `UPDATE nodes SET signed_at = ?1, report_at = ?2, report_capacity = ?3, report_held = ?4, report_chunks = ?5, report_free = ?6,
+       report_served = ?7, report_version = ?8 WHERE id = ?9 AND (signed_at IS NULL OR signed_at < ?1)`,
+  ).bind(at, now, r.capacity, r.held, r.chunks, r.free, r.served, r.version, id);
+}
+
+/** Accepts a signed message other than a report (a drain request). 0 changes: a replay. */
+export function acceptSigned(db: D1Database, id: string, at: number): D1PreparedStatement {
+  return db.prepare('UPDATE nodes SET signed_at = ?1 WHERE id = ?2 AND (signed_at IS NULL OR signed_at < ?1)').bind(at, id);
+}
+
+/** When the node last reported (the portal's clock); null if it never did or is not self-hosted. */
+export async function lastReportAt(db: D1Database, id: string): Promise<number | null> {
+  const row = await db.prepare('SELECT report_at FROM nodes WHERE id = ?').bind(id).first<{ report_at: number | null }>();
+  return row?.report_at ?? null;
+}
+
+/**
+ * Self-hosted nodes that serve or take copies but have not reported since `since` (or never, and
+ * joined before it): the sweep treats them like nodes that fail their health checks.
+ */
+export async function silentSelfHostedNodes(db: D1Database, since: number): Promise<{ id: string; report_at: number | null }[]> {
+  const { results } = await db.prepare(
+    `SELECT id, report_at FROM nodes WHERE public_key IS NOT NULL AND state IN ('joining', 'active', 'draining')
+       AND COALESCE(report_at, created_at) < ? ORDER BY id`,
+  ).bind(since).all<{ id: string; report_at: number | null }>();
+  return results;
 }
 
 /**

@@ -1,6 +1,7 @@
 // The whole system on loopback: the portal (with the managers and the D1 registry) and N
-// distribution nodes, each a workerd instance with its own persistent R2 bucket, all state
-// under one folder. Used by `npm start`, the system tests and the benchmark.
+// distribution nodes, each a workerd instance with its own persistent R2 bucket, and optionally
+// self-hosted nodes (scripts/stack/self-hosted.ts), all state under one folder. Used by
+// `npm start`, the system tests and the benchmark.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { D1Database } from '@cloudflare/workers-types';
@@ -9,6 +10,7 @@ import { buildWorkers, repoRoot } from './build.ts';
 import { applyMigrations } from './migrations.ts';
 import { rateLimitBindings } from './rate-limits.ts';
 import { loadOrCreateSecrets, type StackSecrets } from './secrets.ts';
+import { knownSelfHostedIds, startSelfHostedNodes, type SelfHostedNode } from './self-hosted.ts';
 import { snapshotWeb } from '../web/build.ts';
 import { assetHeaderRules } from '../../edge/portal/security-headers.ts';
 
@@ -21,6 +23,8 @@ export interface StackOptions {
   /** advertised node URLs (a proxy or CDN in front); defaults to where each node listens */
   publicUrls?: string[];
   host?: string;
+  /** self-hosted nodes beside the Worker nodes, on the ports after theirs */
+  selfHosted?: number;
   /** the node lifecycle's clock: seconds between sweeps (0: none, run them through the API), a down node's grace period, an orphan's */
   lifecycle?: Partial<Lifecycle>;
 }
@@ -36,6 +40,7 @@ export const LOCAL_LIFECYCLE: Lifecycle = { sweepSeconds: 10, downGraceSeconds: 
 
 export interface LocalNode {
   id: string;
+  kind: 'worker' | 'self-hosted';
   url: string;
   publicUrl: string;
   dataDir: string;
@@ -48,7 +53,9 @@ export interface Stack {
   home: string;
   portalUrl: string;
   secrets: StackSecrets;
+  /** every node: the Worker nodes, then the self-hosted ones */
   nodes: LocalNode[];
+  selfHosted: SelfHostedNode[];
   /** the registry, for tests that read (or damage) it directly */
   registry(): Promise<D1Database>;
   stop(): Promise<void>;
@@ -65,8 +72,10 @@ function envSeconds(env: NodeJS.ProcessEnv, name: string, fallback: number): num
 export function stackOptionsFromEnv(env = process.env): Required<Omit<StackOptions, 'publicUrls'>> & { publicUrls?: string[] } {
   const nodes = Number(env.BUNSAN_NODES ?? 3);
   const port = Number(env.BUNSAN_PORT ?? 8787);
+  const selfHosted = Number(env.BUNSAN_SELF_HOSTED ?? 0);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 64) throw new Error('BUNSAN_NODES must be 1-64');
-  if (!Number.isInteger(port) || port < 1 || port + nodes > 65535) throw new Error('BUNSAN_PORT must be a port number');
+  if (!Number.isInteger(selfHosted) || selfHosted < 0 || selfHosted > 16) throw new Error('BUNSAN_SELF_HOSTED must be 0-16');
+  if (!Number.isInteger(port) || port < 1 || port + nodes + selfHosted > 65535) throw new Error('BUNSAN_PORT must be a port number');
   const publicUrls = env.BUNSAN_NODE_PUBLIC_URLS ? env.BUNSAN_NODE_PUBLIC_URLS.split(',').map((s) => s.trim()) : undefined;
   if (publicUrls && publicUrls.length !== nodes) throw new Error(`BUNSAN_NODE_PUBLIC_URLS lists ${publicUrls.length} URLs for ${nodes} nodes`);
   const lifecycle: Lifecycle = {
@@ -75,7 +84,7 @@ export function stackOptionsFromEnv(env = process.env): Required<Omit<StackOptio
     orphanGraceSeconds: envSeconds(env, 'BUNSAN_ORPHAN_GRACE_SECONDS', LOCAL_LIFECYCLE.orphanGraceSeconds),
     inventorySeconds: envSeconds(env, 'BUNSAN_INVENTORY_SECONDS', LOCAL_LIFECYCLE.inventorySeconds),
   };
-  return { home: resolve(env.BUNSAN_HOME ?? '.bunsan'), port, nodes, publicUrls, host: '127.0.0.1', lifecycle };
+  return { home: resolve(env.BUNSAN_HOME ?? '.bunsan'), port, nodes, publicUrls, host: '127.0.0.1', lifecycle, selfHosted };
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -105,6 +114,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ...secrets,
       DOWN_GRACE_SECONDS: String(life.downGraceSeconds), ORPHAN_GRACE_SECONDS: String(life.orphanGraceSeconds),
       INVENTORY_EVERY_SECONDS: String(life.inventorySeconds),
+      // Local self-hosted nodes report every 10 s (scripts/stack/self-hosted.ts).
+      REPORT_SILENCE_SECONDS: '60',
       ...(life.movesPerNode ? { MOVES_PER_NODE: String(life.movesPerNode) } : {}),
       ...(life.moveBytesPerSecond ? { MOVE_BYTES_PER_SECOND: String(life.moveBytesPerSecond) } : {}),
     },
@@ -123,7 +134,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const dataDir = join(home, 'nodes', id);
     let mf: Miniflare | null = null;
     const node: LocalNode = {
-      id, dataDir, url: `http://${host}:${nodePort}`, publicUrl: opts.publicUrls?.[i] ?? `http://${host}:${nodePort}`,
+      id, kind: 'worker', dataDir, url: `http://${host}:${nodePort}`, publicUrl: opts.publicUrls?.[i] ?? `http://${host}:${nodePort}`,
       running: false,
       async start() {
         if (mf) return;
@@ -148,7 +159,19 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await Promise.all([portal.ready, ...nodes.map((n) => n.start())]);
   await applyMigrations(await portal.getD1Database('DB'), join(repoRoot, 'edge/migrations'));
   const portalUrl = `http://${host}:${port}`;
-  await registerNodes(portalUrl, secrets.ADMIN_TOKEN, nodes);
+  // Worker nodes first, as a fresh stack's registration expects; the self-hosted nodes of an
+  // earlier start are this stack's too, and must not be drained as strangers.
+  await registerNodes(portalUrl, secrets.ADMIN_TOKEN, nodes, knownSelfHostedIds(home, opts.selfHosted ?? 0));
+  let selfHosted: SelfHostedNode[] = [];
+  try {
+    selfHosted = await startSelfHostedNodes({
+      home, portalUrl, adminToken: secrets.ADMIN_TOKEN, count: opts.selfHosted ?? 0, basePort: port + count + 1, host,
+    });
+  } catch (err) {
+    await Promise.all([...nodes.map((n) => n.stop()), portal.dispose()]);
+    throw err;
+  }
+  const all: LocalNode[] = [...nodes, ...selfHosted];
   // The cron trigger of a deployment, as a timer: the same scheduled handler, every few seconds.
   let sweeping: Promise<unknown> | null = null;
   const sweep = async () => {
@@ -160,11 +183,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const timer = life.sweepSeconds > 0 ? setInterval(sweep, life.sweepSeconds * 1000) : null;
   timer?.unref();
   return {
-    home, portalUrl, secrets, nodes,
+    home, portalUrl, secrets, nodes: all, selfHosted,
     registry: () => portal.getD1Database('DB'),
     async stop() {
       if (timer) clearInterval(timer);
       await sweeping;
+      // Self-hosted nodes first: they finish their transfers while the portal still answers.
+      await Promise.all(selfHosted.map((n) => n.stop()));
       await Promise.all([...nodes.map((n) => n.stop()), portal.dispose()]);
     },
   };
@@ -174,8 +199,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
  * A fresh stack's nodes are registered active (nothing is stored yet). Over existing state, a node
  * this stack runs for the first time is added through the join path (it receives its share), a
  * known one keeps its state with its current URL, and one an earlier, larger stack had is drained.
+ * Self-hosted nodes join by invitation (self-hosted.ts) and are left to the lifecycle.
  */
-async function registerNodes(portalUrl: string, adminToken: string, nodes: LocalNode[]): Promise<void> {
+async function registerNodes(portalUrl: string, adminToken: string, nodes: LocalNode[], selfHosted: string[]): Promise<void> {
   const headers = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
   const call = async (method: string, path: string, body?: unknown) => {
     const r = await fetch(`${portalUrl}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -183,7 +209,7 @@ async function registerNodes(portalUrl: string, adminToken: string, nodes: Local
   };
   const known = ((await (await fetch(`${portalUrl}/api/v1/nodes`)).json()) as { nodes: { id: string; state: string }[] }).nodes;
   const fresh = known.length === 0;
-  const ours = new Set(nodes.map((n) => n.id));
+  const ours = new Set([...nodes.map((n) => n.id), ...selfHosted]);
   for (const n of nodes) {
     const k = known.find((x) => x.id === n.id);
     if (fresh || (k && k.state !== 'retired')) await call('PUT', '/nodes', { id: n.id, url: n.publicUrl, region: 'local', grade: 1, weight: 1 });

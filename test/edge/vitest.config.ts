@@ -9,8 +9,12 @@ const root = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url)
 const keys = await generateSigningKeyPair(webcrypto as unknown as Crypto);
 
 // The portal Worker (with its manager class) is the main module; node tests call the node app
-// directly with a node-shaped env built from the same bindings.
+// directly with a node-shaped env built from the same bindings. The node-protocol suite
+// (test/node-protocol/) runs here against the Worker node, and in the selfhost project against
+// the self-hosted node: `#node-target` names the platform.
 export default defineProject({
+  root: root('test'),
+  resolve: { alias: { '#node-target': root('test/edge/worker-node-target.ts') } },
   plugins: [
     cloudflareTest({
       main: root('edge/portal/index.ts'),
@@ -45,5 +49,5 @@ export default defineProject({
       },
     }),
   ],
-  test: { name: 'edge', include: ['**/*.test.ts'], setupFiles: ['./apply-migrations.ts'] },
+  test: { name: 'edge', include: ['edge/**/*.test.ts', 'node-protocol/**/*.test.ts'], setupFiles: ['./edge/apply-migrations.ts'] },
 });

@@ -1,5 +1,6 @@
 // `npm start` as a newcomer runs it: the whole system comes up with a demo item ready, prints
-// its URLs, stops cleanly, and comes back with the same state.
+// its URLs, stops cleanly, and comes back with the same state — with a self-hosted node beside
+// the Worker nodes (BUNSAN_SELF_HOSTED=1), joined by invitation on the first start only.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ function start(port: number): Promise<{ child: ChildProcess; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('npm', ['start'], {
       cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, BUNSAN_HOME: home, BUNSAN_PORT: String(port), BUNSAN_NODES: '2' },
+      env: { ...process.env, BUNSAN_HOME: home, BUNSAN_PORT: String(port), BUNSAN_NODES: '2', BUNSAN_SELF_HOSTED: '1' },
     });
     let output = '';
     const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${output}`)), 90_000);
@@ -42,13 +43,17 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 describe('npm start', () => {
   it('starts portal and nodes with a demo ready, and keeps its state across a restart', async () => {
-    const port = await freePorts(3);
+    const port = await freePorts(4);
     const first = await start(port);
     let demo: string;
+    let selfHosted: string;
     try {
       expect(first.output).toContain(`portal   http://127.0.0.1:${port}`);
       expect(first.output).toContain(`node n1  http://127.0.0.1:${port + 1}`);
       expect(first.output).toContain(`node n2  http://127.0.0.1:${port + 2}`);
+      const sh = new RegExp(`node (sh-[0-9a-f]{8}) http://127\\.0\\.0\\.1:${port + 3}  \\(self-hosted, in .*selfhosted/s1\\)`).exec(first.output);
+      expect(sh, first.output).not.toBeNull();
+      selfHosted = sh![1];
       demo = /demo\s+([0-9a-f]{32})\s+\(bunsan-demo\.txt/.exec(first.output)![1];
       const video = /demo\s+([0-9a-f]{32})\s+\(bunsan-demo\.webm/.exec(first.output)![1];
       const webm = await cli({ home } as Parameters<typeof cli>[0], ['get', video]);
@@ -62,9 +67,16 @@ describe('npm start', () => {
       first.child.removeAllListeners('exit');
       await stop(first.child);
     }
+    // Ctrl-C stops the self-hosted node too (it may take a moment to finish what it was doing)
+    for (const deadline = Date.now() + 30_000; await fetch(`http://127.0.0.1:${port + 3}/v1/health`).then(() => true, () => false);) {
+      if (Date.now() > deadline) throw new Error('the self-hosted node still answers after npm start was stopped');
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const second = await start(port);
     try {
       expect(second.output).toContain(`demo     ${demo}`);
+      // the same node again, from its folder alone
+      expect(second.output).toContain(`node ${selfHosted} http://127.0.0.1:${port + 3}`);
       const ls = await cli({ home } as Parameters<typeof cli>[0], ['ls', '--json']);
       expect(ls.json().contents.map((c: { id: string }) => c.id)).toContain(demo);
       const got = await cli({ home } as Parameters<typeof cli>[0], ['get', demo]);

@@ -1,10 +1,10 @@
-// The node Worker's management endpoints: delete, batch check/delete and inventory.
+// A distribution node's management endpoints: delete, batch check/delete and inventory.
 import { describe, expect, it } from 'vitest';
 import {
-  auth, call, E, errorCode, getTokenFor, makeChunk, mgmtToken, newContent, postJson, randomHash, stored,
-} from './node-helpers.ts';
+  auth, call, errorCode, getTokenFor, makeChunk, mgmtToken, newContent, peek, postJson, randomHash, stored,
+} from './helpers.ts';
 
-const has = async (hash: string) => (await E.BUCKET.head(`chunks/${hash}`)) !== null;
+const has = async (hash: string) => (await peek(hash)) !== null;
 
 describe('DELETE /v1/chunks/{hash}', () => {
   it('deletes with a node token, and 404s what is absent', async () => {

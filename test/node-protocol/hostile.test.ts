@@ -1,24 +1,21 @@
 // Hostile input at a distribution node: every bad token, name, range and body is a 4xx JSON
-// envelope with a stable code, and the node's bucket is exactly as it was afterwards.
+// envelope with a stable code, and what the node stores is exactly as it was afterwards.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '../../protocol/bytes.ts';
 import { generateSigningKeyPair, importPrivateKey } from '../../protocol/signing.ts';
 import {
-  auth, call, E, getTokenFor, makeChunk, mgmtToken, newContent, putTokenFor, sign, stored, upload, type Chunk,
-} from './node-helpers.ts';
+  auth, call, getTokenFor, makeChunk, mgmtToken, newContent, peek, putTokenFor, sign, stored, target, type Chunk, upload,
+} from './helpers.ts';
 
 let held: Chunk; // a chunk the node holds
 let fresh: Chunk; // a chunk it does not
 let stranger: CryptoKey; // a key that is not the management tier's
 
-async function objects(): Promise<string> {
-  const page = await E.BUCKET.list({ include: ['customMetadata'] });
-  return JSON.stringify(page.objects.map((o) => [o.key, o.etag, o.customMetadata]));
-}
+const objects = () => target.snapshot();
 // A HEAD answer carries the status and headers of the envelope, but no body.
 const status = async (res: Response) => [res.status, (JSON.parse((await res.text()) || 'null') as { error: { code: string } } | null)?.error.code ?? null];
 
-/** Runs each request and expects its envelope, then that the bucket did not change. */
+/** Runs each request and expects its envelope, then that the store did not change. */
 async function refused(cases: [string, () => Response | Promise<Response>, number, string | null][]): Promise<void> {
   const before = await objects();
   for (const [name, send, code, error] of cases) {
@@ -81,7 +78,7 @@ describe('tokens', () => {
       // a valid upload token of another content cannot overwrite a chunk the node holds
       ['put of a held chunk under another content', async () => upload({ ...held, content: other.content }), 409, 'conflict'],
     ]);
-    const meta = (await E.BUCKET.head(`chunks/${held.hash}`))!.customMetadata;
+    const meta = await peek(held.hash);
     expect(meta).toEqual({ content: held.content, stamp: held.stamp, version: '1' });
   });
 });

@@ -1,9 +1,9 @@
-// The node Worker's token checks: every way an upload, download or management token can be wrong.
+// A distribution node's token checks: every way an upload, download or management token can be wrong.
 import { describe, expect, it } from 'vitest';
 import { generateSigningKeyPair, importPrivateKey } from '../../protocol/signing.ts';
 import {
-  auth, call, E, errorCode, getTokenFor, makeChunk, mgmtToken, newContent, putTokenFor, sign, stored, upload,
-} from './node-helpers.ts';
+  auth, call, errorCode, getTokenFor, makeChunk, mgmtToken, newContent, peek, putTokenFor, sign, stored, upload,
+} from './helpers.ts';
 
 describe('tokens', () => {
   const status = async (res: Response) => [res.status, await errorCode(res)];
@@ -33,7 +33,7 @@ describe('tokens', () => {
     const forged = await sign({ t: 'put', c: ch.content, v: 1, n: 'n1', h: ch.hash, s: ch.stamp, exp: 2e9 }, stranger);
     expect(await status(await upload(ch, forged))).toEqual([401, 'token_invalid']);
     expect(await status(await upload(ch, 'not.a-token'))).toEqual([401, 'token_invalid']);
-    expect(await E.BUCKET.head(`chunks/${ch.hash}`)).toBeNull();
+    expect(await peek(ch.hash)).toBeNull();
   });
 
   it('refuses upload tokens for another node or another hash', async () => {
@@ -41,7 +41,7 @@ describe('tokens', () => {
     const other = await makeChunk();
     expect(await status(await upload(ch, await putTokenFor(ch, { n: 'n2' })))).toEqual([403, 'wrong_audience']);
     expect(await status(await upload(ch, await putTokenFor(other)))).toEqual([403, 'wrong_audience']);
-    expect(await E.BUCKET.head(`chunks/${ch.hash}`)).toBeNull();
+    expect(await peek(ch.hash)).toBeNull();
   });
 
   it('answers 403 for another content and 404 for an absent chunk', async () => {

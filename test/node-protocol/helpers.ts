@@ -1,37 +1,37 @@
-// Shared setup for the node Worker tests: the node app over the test R2 bucket, and tokens
-// minted with the test signing key exactly as the management tier would mint them.
-// `env` from cloudflare:workers is the test bindings under the vitest plugin, and its types come
-// with workers-types, so this file needs no cloudflare:test declarations.
-import { env } from 'cloudflare:workers';
+// Shared setup for the node-protocol suite: the node under test (whichever platform the vitest
+// project maps `#node-target` to), and tokens minted with the management key exactly as the
+// management tier would mint them.
+import { webcrypto } from 'node:crypto';
+import { target } from '#node-target';
 import { toHex } from '../../protocol/bytes.ts';
+import type { CryptoLike } from '../../protocol/crypto-like.ts';
 import { sha256Hex } from '../../protocol/hash.ts';
 import { newContentId } from '../../protocol/ids.ts';
 import { importPrivateKey } from '../../protocol/signing.ts';
 import { expiresIn, issueToken, type AnyToken } from '../../protocol/tokens.ts';
-import app from '../../edge/node/index.ts';
 
-// `env` is typed as Cloudflare.Env; this is the slice the node tests use.
-export const E = env as unknown as { BUCKET: R2Bucket; SIGNING_KEY: string; SIGNING_PUBLIC_KEY: string };
+export { target };
+const cryptoLike = (globalThis.crypto ?? webcrypto) as unknown as CryptoLike;
 export const NODE = 'n1';
-export const nodeEnv = { BUCKET: E.BUCKET, NODE_ID: NODE, SIGNING_PUBLIC_KEY: E.SIGNING_PUBLIC_KEY, REGION: 'test-region' };
-
-export const call = (path: string, init?: RequestInit) => app.request(`https://node.test${path}`, init, nodeEnv);
+export const call = target.call;
+export const peek = (hash: string) => target.peek(hash);
 
 let keyP: Promise<CryptoKey> | undefined;
-export const signingKey = () => (keyP ??= importPrivateKey(crypto, E.SIGNING_KEY));
+export const signingKey = () => (keyP ??= importPrivateKey(cryptoLike, target.signingKey));
 export const soon = () => expiresIn(Date.now(), 600);
-export const sign = async (t: AnyToken, key?: CryptoKey) => issueToken(crypto, key ?? (await signingKey()), t);
+export const sign = async (t: AnyToken, key?: CryptoKey) => issueToken(cryptoLike, key ?? (await signingKey()), t);
 export const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
-export const newContent = () => newContentId(crypto);
-export const randomHash = () => toHex(crypto.getRandomValues(new Uint8Array(32)));
+export const newContent = () => newContentId(cryptoLike);
+export const randomHash = () => toHex(cryptoLike.getRandomValues(new Uint8Array(32)));
+export const nonce = () => toHex(cryptoLike.getRandomValues(new Uint8Array(16)));
 
 export interface Chunk { data: Uint8Array<ArrayBuffer>; hash: string; content: string; stamp: string }
 
 export async function makeChunk(size = 4096, content = newContent()): Promise<Chunk> {
   const data = new Uint8Array(size);
-  for (let o = 0; o < size; o += 65536) crypto.getRandomValues(data.subarray(o, Math.min(size, o + 65536)));
-  return { data, hash: await sha256Hex(crypto, data), content, stamp: randomHash() };
+  for (let o = 0; o < size; o += 65536) cryptoLike.getRandomValues(data.subarray(o, Math.min(size, o + 65536)));
+  return { data, hash: await sha256Hex(cryptoLike, data), content, stamp: randomHash() };
 }
 
 export const putTokenFor = (ch: Chunk, over: Partial<Extract<AnyToken, { t: 'put' }>> = {}) =>
@@ -39,8 +39,8 @@ export const putTokenFor = (ch: Chunk, over: Partial<Extract<AnyToken, { t: 'put
 export const getTokenFor = (content: string) => sign({ t: 'get', c: content, exp: soon() });
 export const mgmtToken = (c?: string) => sign({ t: 'mgmt', n: NODE, ...(c ? { c } : {}), exp: soon() });
 
-export async function upload(ch: Chunk, token?: string): Promise<Response> {
-  return call(`/v1/chunks/${ch.hash}`, { method: 'PUT', headers: auth(token ?? (await putTokenFor(ch))), body: ch.data });
+export async function upload(ch: Chunk, token?: string, to: (path: string, init?: RequestInit) => Promise<Response> = call, node = NODE): Promise<Response> {
+  return to(`/v1/chunks/${ch.hash}`, { method: 'PUT', headers: auth(token ?? (await putTokenFor(ch, { n: node }))), body: ch.data });
 }
 
 export async function stored(ch: Chunk): Promise<Chunk> {

@@ -1,7 +1,7 @@
-// The node Worker's public face: probe, health, CORS, and the answers to bad paths and methods.
+// A distribution node's public face: probe, health, CORS, and the answers to bad paths and methods.
 import { describe, expect, it } from 'vitest';
 import { MAX_PROBE_BYTES } from '../../protocol/node-protocol.ts';
-import { auth, call, errorCode, getTokenFor, newContent, randomHash } from './node-helpers.ts';
+import { auth, call, errorCode, getTokenFor, newContent, randomHash } from './helpers.ts';
 
 describe('probe and health', () => {
   it('streams exactly N uncached bytes', async () => {

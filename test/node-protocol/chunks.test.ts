@@ -1,7 +1,9 @@
-// The node Worker's chunk store: upload, read with ranges, integrity and size limits.
+// A distribution node's chunk store: upload, read with ranges, integrity and size limits.
 import { describe, expect, it } from 'vitest';
 import { MAX_CHUNK_BODY } from '../../edge/node/chunks.ts';
-import { auth, call, E, errorCode, getTokenFor, makeChunk, newContent, putTokenFor, stored, upload } from './node-helpers.ts';
+import {
+  auth, call, errorCode, getTokenFor, makeChunk, newContent, peek, putTokenFor, stored, upload,
+} from './helpers.ts';
 
 const bytes = async (res: Response) => new Uint8Array(await res.arrayBuffer());
 
@@ -11,8 +13,7 @@ describe('PUT then GET', () => {
     const put = await upload(ch);
     expect(put.status).toBe(201);
     expect(await put.json()).toEqual({ stored: true, hash: ch.hash, size: 10_000 });
-    const obj = await E.BUCKET.head(`chunks/${ch.hash}`);
-    expect(obj?.customMetadata).toEqual({ content: ch.content, stamp: ch.stamp, version: '1' });
+    expect(await peek(ch.hash)).toEqual({ content: ch.content, stamp: ch.stamp, version: '1' });
 
     const res = await call(`/v1/chunks/${ch.hash}`, { headers: auth(await getTokenFor(ch.content)) });
     expect(res.status).toBe(200);
@@ -50,7 +51,7 @@ describe('PUT then GET', () => {
     const other = await upload({ ...ch, content: newContent() });
     expect(other.status).toBe(409);
     expect(await errorCode(other)).toBe('conflict');
-    expect((await E.BUCKET.head(`chunks/${ch.hash}`))?.customMetadata?.content).toBe(ch.content);
+    expect((await peek(ch.hash))?.content).toBe(ch.content);
   });
 
   it('lets exactly one of two racing uploads create the chunk', async () => {
@@ -65,7 +66,7 @@ describe('PUT then GET', () => {
     const res = await upload(liar, await putTokenFor(ch));
     expect(res.status).toBe(400);
     expect(await errorCode(res)).toBe('hash_mismatch');
-    expect(await E.BUCKET.head(`chunks/${ch.hash}`)).toBeNull();
+    expect(await peek(ch.hash)).toBeNull();
   });
 
   it('refuses bodies over 16 MiB + 64 with 413 and stores nothing', async () => {
@@ -73,7 +74,7 @@ describe('PUT then GET', () => {
     const res = await upload(ch);
     expect(res.status).toBe(413);
     expect(await errorCode(res)).toBe('payload_too_large');
-    expect(await E.BUCKET.head(`chunks/${ch.hash}`)).toBeNull();
+    expect(await peek(ch.hash)).toBeNull();
   });
 });
 
