@@ -31,15 +31,18 @@ export function chromiumVersion(binary: string): string | null {
   }
 }
 
-export function machine(chromium: string): Machine {
+/** The host alone (the simulation's write-up has no peers to name). */
+export function host(): Omit<Machine, 'aria2' | 'chromium'> {
   return {
     cpu: os.cpus()[0]?.model?.trim() ?? 'unknown',
     nproc: os.availableParallelism(),
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
-    aria2: aria2Version(),
-    chromium: chromiumVersion(chromium),
     loadAtStart: Math.round(os.loadavg()[0] * 100) / 100,
   };
+}
+
+export function machine(chromium: string): Machine {
+  return { ...host(), aria2: aria2Version(), chromium: chromiumVersion(chromium) };
 }

@@ -4,7 +4,7 @@
 // region is left; only then does a region get a second copy. With at least `replicas` regions,
 // one region going dark takes at most one copy of any chunk. A node joining changes a chunk's
 // set only where it ranks in, so it receives about its weight's share and nothing else moves.
-import { rankNodes } from '../placement.ts';
+import { keyBits, rankNodes, rendezvousScore } from '../placement.ts';
 import { keepsPlace, type NodeState } from './node-state.ts';
 
 export interface PlanNode {
@@ -57,7 +57,35 @@ export function pickDiverse<N extends { id: string; region: string }>(ranked: N[
   return chosen;
 }
 
-/** The nodes a chunk's copies belong on, best first (fewer than `replicas` when too few are eligible). */
+/** The same order as rankNodes: higher score first, ties by id. */
+const before = (a: { s: number; id: string }, b: { s: number; id: string }) => a.s > b.s || (a.s === b.s && a.id < b.id);
+
+/**
+ * The nodes a chunk's copies belong on, best first (fewer than `replicas` when too few are
+ * eligible). Exactly pickDiverse(rankNodes(eligible)), without sorting every node: the best few
+ * are kept in one pass, and when they already span `replicas` regions the diverse pick cannot
+ * reach past them (its first pass stops at the replicas-th new region). Otherwise the full rank.
+ */
 export function targetNodes(key: string, nodes: PlanNode[], o: TargetOptions): string[] {
-  return pickDiverse(rankNodes(key, nodes.filter((n) => eligible(n, o))), o.replicas).map((n) => n.id);
+  const bits = keyBits(key);
+  const k = Math.max(o.replicas * 4, 8);
+  const top: { n: PlanNode; s: number; id: string }[] = [];
+  let count = 0;
+  for (const n of nodes) {
+    if (!eligible(n, o)) continue;
+    count++;
+    const e = { n, s: rendezvousScore(n, bits), id: n.id };
+    if (top.length === k && !before(e, top[k - 1])) continue;
+    let i = top.length < k ? top.length : k - 1;
+    if (top.length < k) top.push(e);
+    while (i > 0 && before(e, top[i - 1])) {
+      top[i] = top[i - 1];
+      i--;
+    }
+    top[i] = e;
+  }
+  if (count > top.length && new Set(top.map((e) => e.n.region)).size < o.replicas) {
+    return pickDiverse(rankNodes(key, nodes.filter((n) => eligible(n, o))), o.replicas).map((n) => n.id);
+  }
+  return pickDiverse(top.map((e) => e.n), o.replicas).map((n) => n.id);
 }

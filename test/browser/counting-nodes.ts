@@ -54,7 +54,9 @@ export async function startCountedStack(nodes = 3): Promise<CountedStack> {
   const requests: NodeRequest[] = [];
   // Nodes listen on the ports right after the portal's (scripts/stack/stack.ts).
   const proxies = await Promise.all(Array.from({ length: nodes }, (_, i) => logProxy(`n${i + 1}`, `http://127.0.0.1:${port + i + 1}`, requests)));
-  const stack = await startStack({ home, port, nodes, publicUrls: proxies.map((p) => p.url) });
+  // No background sweep: the proxies count what the browser sends, and the sweep's health checks
+  // and inventory reads would arrive among it at any moment.
+  const stack = await startStack({ home, port, nodes, publicUrls: proxies.map((p) => p.url), lifecycle: { sweepSeconds: 0 } });
   const { token } = await ensureCredentials(stack);
   return {
     ...stack, token, requests,

@@ -5,7 +5,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../protocol/bytes.ts';
 import { planChunk } from '../../protocol/lifecycle/plan.ts';
-import { targetNodes, type PlanNode } from '../../protocol/lifecycle/target.ts';
+import { eligible, pickDiverse, targetNodes, type PlanNode } from '../../protocol/lifecycle/target.ts';
+import { rankNodes } from '../../protocol/placement.ts';
 import { Model } from './lifecycle-model.ts';
 
 /** Chunk addresses as the system has them: 64 hex digits, uniform. */
@@ -261,4 +262,21 @@ describe('random histories (property)', () => {
       return true;
     }), { numRuns: 300 });
   }, 120_000);
+});
+
+describe('the fast target', () => {
+  it('is exactly the diverse pick over the full ranking, whatever the regions and weights', () => {
+    fc.assert(fc.property(
+      fc.array(fc.record({ region: fc.constantFrom('a', 'b', 'c', 'd', ''), weight: fc.constantFrom(0, 0.5, 1, 3), grade: fc.nat(3) }), { minLength: 0, maxLength: 60 }),
+      fc.integer({ min: 1, max: 5 }), fc.nat(3), fc.nat(10_000),
+      (specs, replicas, minGrade, seed) => {
+        const nodes = specs.map((s, i) => node(`n${i}`, s.region, { weight: s.weight, grade: s.grade }));
+        for (const key of hashes(20, seed)) {
+          const slow = pickDiverse(rankNodes(key, nodes.filter((n) => eligible(n, { replicas, minGrade }))), replicas).map((n) => n.id);
+          if (JSON.stringify(targetNodes(key, nodes, { replicas, minGrade })) !== JSON.stringify(slow)) return false;
+        }
+        return true;
+      },
+    ), { numRuns: 200 });
+  });
 });

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ContentInfo, NodeStatus } from '../../protocol/api.ts';
+import { holders, statuses, until } from './lifecycle-helpers.ts';
 import { cli, nodeInventory, startTestStack, type TestStack } from './local-stack.ts';
 
 const LIFECYCLE = { sweepSeconds: 1, downGraceSeconds: 4, orphanGraceSeconds: 60, inventorySeconds: 600, movesPerNode: 2, moveBytesPerSecond: 768 * 1024 };
@@ -15,23 +15,7 @@ const CHUNK = 64 * 1024;
 let stack: TestStack;
 const items: { id: string; sha: string }[] = [];
 
-const statuses = async () => (await cli(stack, ['nodes', '--json'])).json<{ nodes: NodeStatus[] }>().nodes;
-const holders = async (id: string) =>
-  (await cli(stack, ['info', id, '--json'])).json<ContentInfo>().chunks.map((c) => c.replicas.filter((r) => r.state === 'stored').map((r) => r.node).sort());
 
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, seconds = 150): Promise<T> {
-  const end = Date.now() + seconds * 1000;
-  let last: T | undefined;
-  while (Date.now() < end) {
-    last = await fn();
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  const summary = Array.isArray(last) && (last as { id?: string }[])[0]?.id
-    ? (last as NodeStatus[]).map((n) => `${n.id} ${n.state} (${n.stateReason}) chunks ${n.chunksHeld} backlog ${JSON.stringify(n.backlog)}`).join('; ')
-    : JSON.stringify(last)?.slice(0, 400);
-  throw new Error(`${what}: not reached in ${seconds} s (last: ${summary})`);
-}
 
 /** One download, checked byte for byte; returns the CLI's error line when it fails. */
 async function get(id: string, sha: string): Promise<string | null> {
@@ -77,7 +61,7 @@ describe('drains on the real stack', () => {
       }
     })();
     try {
-      await until('n1 retired', statuses, (ns) => ns.find((n) => n.id === 'n1')!.state === 'retired');
+      await until('n1 retired', () => statuses(stack), (ns) => ns.find((n) => n.id === 'n1')!.state === 'retired');
     } finally {
       draining = false;
       await loop;
@@ -86,7 +70,7 @@ describe('drains on the real stack', () => {
     expect(failures).toEqual([]);
     expect(downloads).toBeGreaterThan(1);
     expect(await nodeInventory(stack, 'n1')).toEqual([]);
-    for (const it of items) for (const h of await holders(it.id)) expect(h.length === 2 && !h.includes('n1'), h.join(',')).toBe(true);
+    for (const it of items) for (const h of await holders(stack, it.id)) expect(h.length === 2 && !h.includes('n1'), h.join(',')).toBe(true);
   });
 
   it('loses nothing when the node receiving a move dies in the middle of it: the move completes elsewhere', async () => {
@@ -100,14 +84,14 @@ describe('drains on the real stack', () => {
     ).bind(since).first<{ node_id: string }>())?.node_id, (n) => !!n, 60);
     const target = stack.nodes.find((n) => n.id === first)!;
     await target.stop();
-    const mid = await statuses();
+    const mid = await statuses(stack);
     expect(mid.find((n) => n.id === 'n2')!.state).toBe('draining');
 
-    await until('n2 retired', statuses, (ns) => ns.find((n) => n.id === 'n2')!.state === 'retired');
+    await until('n2 retired', () => statuses(stack), (ns) => ns.find((n) => n.id === 'n2')!.state === 'retired');
     expect(await nodeInventory(stack, 'n2')).toEqual([]);
     // Copies the dead node had received count until its grace period ends, then are made again.
     for (const it of items) {
-      await until(`${it.id} at 2 copies on live nodes`, () => holders(it.id),
+      await until(`${it.id} at 2 copies on live nodes`, () => holders(stack, it.id),
         (hs) => hs.every((h) => h.length === 2 && !h.includes('n2') && !h.includes(target.id)));
       expect(await get(it.id, it.sha)).toBeNull();
     }

@@ -7,13 +7,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ContentInfo, NodeStatus } from '../../protocol/api.ts';
 import { sha256Hex } from '../../protocol/hash.ts';
 import { newContentId } from '../../protocol/ids.ts';
 import { importPrivateKey } from '../../protocol/signing.ts';
 import { expiresIn, issueToken } from '../../protocol/tokens.ts';
 import { webcrypto } from 'node:crypto';
 import type { CryptoLike } from '../../protocol/crypto-like.ts';
+import { holders, statuses, until } from './lifecycle-helpers.ts';
 import { cli, freePorts, nodeInventory, startTestStack, type TestStack } from './local-stack.ts';
 
 const cryptoLike = webcrypto as unknown as CryptoLike;
@@ -25,21 +25,7 @@ let home: string;
 let port: number;
 const items: { id: string; file: string; sha: string }[] = [];
 
-const statuses = async () => (await cli(stack, ['nodes', '--json'])).json<{ nodes: NodeStatus[] }>().nodes;
-const info = async (id: string) => (await cli(stack, ['info', id, '--json'])).json<ContentInfo>();
-/** Per chunk, the nodes holding a verified copy. */
-const holders = async (id: string) => (await info(id)).chunks.map((c) => c.replicas.filter((r) => r.state === 'stored').map((r) => r.node).sort());
 
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, seconds = 120): Promise<T> {
-  const end = Date.now() + seconds * 1000;
-  let last: T | undefined;
-  while (Date.now() < end) {
-    last = await fn();
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${what}: not reached in ${seconds} s (last: ${JSON.stringify(last)?.slice(0, 400)})`);
-}
 
 async function get(id: string, sha: string): Promise<void> {
   const out = join(home, `out-${id}`);
@@ -69,20 +55,20 @@ afterAll(async () => {
 
 describe('the node lifecycle on the real stack', () => {
   it('brings a fifth node in through the join path: it receives about its share, and nothing else moves', async () => {
-    const before = new Map(await Promise.all(items.map(async (it) => [it.id, await holders(it.id)] as const)));
+    const before = new Map(await Promise.all(items.map(async (it) => [it.id, await holders(stack, it.id)] as const)));
     const copies = [...before.values()].flat(2).length;
     // Restarted over the same state with one node more, as `BUNSAN_NODES=5 npm start` does.
     await stack.stop();
     stack = await startTestStack(5, { home, port, lifecycle: LIFECYCLE });
-    const joined = await until('n5 active', statuses, (ns) => ns.find((n) => n.id === 'n5')?.state === 'active');
+    const joined = await until('n5 active', () => statuses(stack), (ns) => ns.find((n) => n.id === 'n5')?.state === 'active');
     expect(joined.find((n) => n.id === 'n5')!.stateReason).toMatch(/share/);
     // Surplus copies on the old nodes are deleted after the new copies are verified.
-    await until('no backlog', statuses, (ns) => ns.every((n) => n.backlog.copiesIn + n.backlog.copiesOut + n.backlog.deletes === 0));
+    await until('no backlog', () => statuses(stack), (ns) => ns.every((n) => n.backlog.copiesIn + n.backlog.copiesOut + n.backlog.deletes === 0));
 
     let moved = 0;
     let total = 0;
     for (const it of items) {
-      const after = await holders(it.id);
+      const after = await holders(stack, it.id);
       before.get(it.id)!.forEach((was, i) => {
         const now = after[i];
         expect(now).toHaveLength(2);
@@ -137,12 +123,12 @@ describe('the node lifecycle on the real stack', () => {
   it('repairs around a node whose process stops for good, once its grace period is over', async () => {
     const dead = stack.nodes.find((n) => n.id === 'n5')!;
     await dead.stop();
-    await until('n5 down', statuses, (ns) => ns.find((n) => n.id === 'n5')!.state === 'down');
+    await until('n5 down', () => statuses(stack), (ns) => ns.find((n) => n.id === 'n5')!.state === 'down');
     for (const it of items) {
-      await until(`${it.id} back at 2 copies`, () => holders(it.id), (hs) => hs.every((h) => h.length === 2 && !h.includes('n5')));
+      await until(`${it.id} back at 2 copies`, () => holders(stack, it.id), (hs) => hs.every((h) => h.length === 2 && !h.includes('n5')));
       await get(it.id, it.sha);
     }
-    const lost = (await statuses()).find((n) => n.id === 'n5')!;
+    const lost = (await statuses(stack)).find((n) => n.id === 'n5')!;
     expect(lost.state).toBe('down');
     expect(lost.stateReason).toMatch(/health checks/);
   });
