@@ -27,7 +27,11 @@ export async function infoCommand(c: CommandContext): Promise<void> {
   const head = `${info.name}  ${info.type}  ${formatBytes(info.size)}  ${info.chunkCount} chunks  state ${info.state}  replicas ${info.replicas}`;
   const m = info.media;
   const media = m && `media ${m.container}${m.mime ? ` (${m.mime})` : ''}  duration ${m.duration === null ? 'unknown' : `${m.duration.toFixed(1)} s`}  ${m.seek.length} seek points  ${m.streamable ? 'streamable' : 'not streamable (MP4 not fragmented)'}`;
-  c.out(info, [head, ...(media ? [media] : []), table([
+  const u = info.upkeep;
+  const upkeep = u && (u.passUnderWay || u.due !== null)
+    ? `upkeep: ${u.passUnderWay ? 'moving copies now' : `next look in ${Math.max(0, Math.round(((u.due ?? 0) - Date.now()) / 1000))} s`} (${u.reason || 'asked'})${u.stalled ? `, stalled ${u.stalled} times` : ''}`
+    : null;
+  c.out(info, [head, ...(media ? [media] : []), ...(upkeep ? [upkeep] : []), table([
     ['#', 'OFFSET', 'LENGTH', 'HASH', 'NODES'],
     ...info.chunks.map((ch) => [String(ch.index), String(ch.offset), String(ch.length), ch.hash.slice(0, 16),
       ch.replicas.map((r) => (r.state === 'stored' ? r.node : `${r.node}(${r.state})`)).join(' ')]),

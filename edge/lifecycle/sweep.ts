@@ -112,6 +112,10 @@ async function apply(env: PortalEnv, n: NodeRow, c: Change, now: number, report:
     logEvent(db, { at: now, kind: 'node-state', node: n.id, detail: { from: n.state, to: c.to, reason: c.reason } }),
   ]);
   report.changes.push({ node: n.id, from: n.state, to: c.to, reason: c.reason });
-  // Back from down: its copies are checked (and, if it was lost, its share given back).
-  if (c.recovered) await openTask(db, { kind: n.lost_at !== null ? 'all' : 'node', node: n.lost_at !== null ? undefined : n.id, reason: `${n.id} back`, at: now });
+  // Back from down: its copies are checked (and, if it was lost, its share given back), and its
+  // inventory is read back against the registry (what it holds that nobody counts on any more).
+  if (c.recovered) {
+    await openTask(db, { kind: n.lost_at !== null ? 'all' : 'node', node: n.lost_at !== null ? undefined : n.id, reason: `${n.id} back`, at: now });
+    await openTask(db, { kind: 'inventory', node: n.id, reason: 'reconcile', at: now });
+  }
 }

@@ -63,7 +63,7 @@ export function planChunk(input: ChunkPlanInput): ChunkPlan {
   const state = new Map(live.map((h) => [h.node, h.state]));
   const holding = new Set(live.filter((h) => h.state !== 'deleting').map((h) => h.node));
   const opts = { replicas, minGrade: input.minGrade, holding };
-  plan.target = input.draw ? drawTarget(input, opts) : targetNodes(input.key, [...nodes.values()], opts);
+  plan.target = input.draw ? drawTarget(input, opts) : targetNodes(input.key, nodes.values(), opts);
   const inTarget = new Set(plan.target);
 
   const verified = (id: string) => state.get(id) === 'stored';

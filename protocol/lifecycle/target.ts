@@ -66,7 +66,7 @@ const before = (a: { s: number; id: string }, b: { s: number; id: string }) => a
  * are kept in one pass, and when they already span `replicas` regions the diverse pick cannot
  * reach past them (its first pass stops at the replicas-th new region). Otherwise the full rank.
  */
-export function targetNodes(key: string, nodes: PlanNode[], o: TargetOptions): string[] {
+export function targetNodes(key: string, nodes: Iterable<PlanNode>, o: TargetOptions): string[] {
   const bits = keyBits(key);
   const k = Math.max(o.replicas * 4, 8);
   const top: { n: PlanNode; s: number; id: string }[] = [];
@@ -74,8 +74,9 @@ export function targetNodes(key: string, nodes: PlanNode[], o: TargetOptions): s
   for (const n of nodes) {
     if (!eligible(n, o)) continue;
     count++;
-    const e = { n, s: rendezvousScore(n, bits), id: n.id };
-    if (top.length === k && !before(e, top[k - 1])) continue;
+    const score = rendezvousScore(n, bits);
+    if (top.length === k && !before({ s: score, id: n.id }, top[k - 1])) continue;
+    const e = { n, s: score, id: n.id };
     let i = top.length < k ? top.length : k - 1;
     if (top.length < k) top.push(e);
     while (i > 0 && before(e, top[i - 1])) {
@@ -85,7 +86,7 @@ export function targetNodes(key: string, nodes: PlanNode[], o: TargetOptions): s
     top[i] = e;
   }
   if (count > top.length && new Set(top.map((e) => e.n.region)).size < o.replicas) {
-    return pickDiverse(rankNodes(key, nodes.filter((n) => eligible(n, o))), o.replicas).map((n) => n.id);
+    return pickDiverse(rankNodes(key, [...nodes].filter((n) => eligible(n, o))), o.replicas).map((n) => n.id);
   }
   return pickDiverse(top.map((e) => e.n), o.replicas).map((n) => n.id);
 }

@@ -1,7 +1,7 @@
 // A throwaway local stack for one test file: its own state folder and ports, provisioned like
 // `npm start` does, plus a runner for the real `bunsan` CLI against it.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { freePorts } from '../../scripts/stack/ports.ts';
 export { freePorts };
 import { tmpdir } from 'node:os';
@@ -69,4 +69,38 @@ export async function nodeInventory(stack: Stack, nodeId: string): Promise<{ has
     cursor = page.cursor;
   } while (cursor);
   return all;
+}
+
+/**
+ * The pid of the process listening on a TCP port of this machine (from /proc: the socket's inode
+ * in /proc/net/tcp, then the process holding it), so a test can freeze a node's workerd with
+ * SIGSTOP: a node that stops answering without closing its connections.
+ */
+export function pidListeningOn(port: number): number {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!existsSync(table)) continue;
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && f[1].endsWith(`:${hex}`) && f[3] === '0A') inodes.add(f[9]);
+    }
+  }
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m && inodes.has(m[1])) return Number(pid);
+      } catch {
+        // the fd closed meanwhile
+      }
+    }
+  }
+  throw new Error(`no process listens on port ${port}`);
 }
