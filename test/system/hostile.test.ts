@@ -13,7 +13,7 @@ import { deriveContentKey, sealChunk } from '../../protocol/chunk-crypto.ts';
 import type { CryptoLike } from '../../protocol/crypto-like.ts';
 import { sha256Hex } from '../../protocol/hash.ts';
 import { chunkUrl } from '../../protocol/node-protocol.ts';
-import { planChunks } from '../../protocol/split.ts';
+import { chunkPlan } from '../../protocol/split.ts';
 import { putChunk } from '../../protocol/upload/put-chunk.ts';
 import { cli, nodeInventory, startTestStack, type TestStack } from './local-stack.ts';
 import { randomFile, sha256 } from './files.ts';
@@ -174,7 +174,7 @@ describe('security on the live stack', () => {
       const s = await api.openUpload({ name: 'copy.bin', size: vm.size, replicas: 1, minGrade: 5, chunking: { mode: 'regular', size: CS } });
       const ctx = { contentId: s.id, version: s.version, stampDigest: s.stampDigest };
       const key = await deriveContentKey(cryptoLike, fromBase64Url(s.secret), ctx);
-      for (const span of await planChunks(cryptoLike, s.size, s.chunking)) {
+      for await (const span of chunkPlan(cryptoLike, s.size, s.chunking).spans()) {
         const sealed = span.index === 0 ? copied : await sealChunk(cryptoLike, key, ctx, span.index, victim.bytes.subarray(span.offset, span.offset + span.length));
         const hash = await sha256Hex(cryptoLike, sealed);
         const reg = await api.register(s.id, { chunks: [{ index: span.index, hash, sealedLength: sealed.length }] });
