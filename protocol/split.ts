@@ -185,10 +185,3 @@ export function spanAt(spans: ChunkSpan[], offset: number): number {
   }
   return lo;
 }
-
-/** Every span at once. Callers move to chunkPlan, which never holds a whole plan. */
-export async function planChunks(crypto: CryptoLike, size: number, chunking: Chunking): Promise<ChunkSpan[]> {
-  const out: ChunkSpan[] = [];
-  for await (const s of chunkPlan(crypto, size, chunking).spans()) out.push(s);
-  return out;
-}

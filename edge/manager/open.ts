@@ -1,13 +1,14 @@
 // Opening an upload: a fresh content secret (wrapped under the KEK at rest), the signed upload
 // stamp that salts every chunk key (and carries the publish/expire window) and the chunk plan,
 // fixed before the first byte moves. Where each chunk goes is decided as it is registered, over
-// the directory as it is then.
+// the directory as it is then. The plan is its parameters and its count, never its spans: an
+// open costs the same for 1 KiB as for the largest file.
 import type { OpenUploadParsed, UploadSession } from '../../protocol/api.ts';
 import { toBase64Url, toHex } from '../../protocol/bytes.ts';
 import { SECRET_BYTES } from '../../protocol/chunk-crypto.ts';
 import { randomBytes } from '../../protocol/crypto-like.ts';
 import { BunsanError } from '../../protocol/errors.ts';
-import { planChunks, type Chunking } from '../../protocol/split.ts';
+import { chunkPlan, IRREGULAR_BLOCK, type Chunking } from '../../protocol/split.ts';
 import { signStamp, stampDigest, type UploadStamp } from '../../protocol/stamps.ts';
 import { wrapSecret } from '../keys.ts';
 import { insertContent } from '../registry/contents.ts';
@@ -40,18 +41,17 @@ export async function openUpload(deps: ManagerDeps, input: OpenInput): Promise<U
   const c = req.chunking;
   const chunking: Chunking = c.mode === 'regular'
     ? { mode: 'regular', size: c.size }
-    : { mode: 'irregular', min: c.min, max: c.max, seed: toHex(randomBytes(crypto, 16)) };
+    : { mode: 'irregular', min: c.min, max: c.max, seed: toHex(randomBytes(crypto, 16)), block: IRREGULAR_BLOCK };
   const version = 1;
   const payload: UploadStamp = { t: 'upload-stamp', c: input.id, v: version, at: now, nonce: toHex(randomBytes(crypto, 16)) };
   if (req.publishAt !== undefined) payload.publishAt = req.publishAt;
   if (req.expireAt !== undefined) payload.expireAt = req.expireAt;
   const stamp = await signStamp(crypto, deps.key, payload);
   const secret = randomBytes(crypto, SECRET_BYTES);
-  const spans = await planChunks(crypto, req.size, chunking);
-  store.insertPlan(spans);
+  const chunkCount = await chunkPlan(crypto, req.size, chunking).count();
   store.saveRecord({
     id: input.id, version, providerId: input.providerId, name: req.name, type: req.type, size: req.size,
-    replicas: req.replicas, chunking, chunkCount: spans.length, state: 'uploading', stamp,
+    replicas: req.replicas, chunking, chunkCount, state: 'uploading', stamp,
     stampDigest: await stampDigest(crypto, stamp),
     wrappedSecret: toBase64Url(await wrapSecret(env.KEK, input.id, secret)), createdAt: now,
     visibility: req.visibility, placement: req.placement, minGrade: req.minGrade,
@@ -59,7 +59,7 @@ export async function openUpload(deps: ManagerDeps, input: OpenInput): Promise<U
     ...(req.expireAt !== undefined ? { expireAt: req.expireAt } : {}),
   });
   await env.DB.batch([
-    insertContent(env.DB, { id: input.id, providerId: input.providerId, request: req, version, chunkCount: spans.length, createdAt: now }),
+    insertContent(env.DB, { id: input.id, providerId: input.providerId, request: req, version, chunkCount, createdAt: now }),
     logEvent(env.DB, { at: now, kind: 'upload-open', content: input.id, bytes: req.size, detail: { visibility: req.visibility, minGrade: req.minGrade, placement: req.placement } }),
   ]);
   return sessionOf(deps, { providerId: input.providerId, admin: false });
