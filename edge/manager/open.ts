@@ -11,7 +11,7 @@ import { BunsanError } from '../../protocol/errors.ts';
 import { chunkPlan, IRREGULAR_BLOCK, type Chunking } from '../../protocol/split.ts';
 import { signStamp, stampDigest, type UploadStamp } from '../../protocol/stamps.ts';
 import { wrapSecret } from '../keys.ts';
-import { insertContent } from '../registry/contents.ts';
+import { insertContent, openUploadsOf, type UploadQuota } from '../registry/contents.ts';
 import { logEvent } from '../registry/events.ts';
 import type { ManagerDeps } from './deps.ts';
 import { eligible } from '../../protocol/lifecycle/target.ts';
@@ -23,6 +23,8 @@ export interface OpenInput {
   id: string;
   providerId: string;
   request: OpenUploadParsed;
+  /** the provider's limits on open uploads (upload-limits.ts); absent for the operator */
+  quota?: UploadQuota;
 }
 
 export async function openUpload(deps: ManagerDeps, input: OpenInput): Promise<UploadSession> {
@@ -49,6 +51,11 @@ export async function openUpload(deps: ManagerDeps, input: OpenInput): Promise<U
   const stamp = await signStamp(crypto, deps.key, payload);
   const secret = randomBytes(crypto, SECRET_BYTES);
   const chunkCount = await chunkPlan(crypto, req.size, chunking).count();
+  // The catalog entry first, counted against the quota in the same statement: a refusal leaves
+  // nothing behind, here or in the registry.
+  const entry = { id: input.id, providerId: input.providerId, request: req, version, chunkCount, createdAt: now };
+  const inserted = await insertContent(env.DB, entry, input.quota).run();
+  if (!inserted.meta.changes) throw await overQuota(env.DB, input.providerId, req.size, input.quota!);
   store.saveRecord({
     id: input.id, version, providerId: input.providerId, name: req.name, type: req.type, size: req.size,
     replicas: req.replicas, chunking, chunkCount, state: 'uploading', stamp,
@@ -58,9 +65,15 @@ export async function openUpload(deps: ManagerDeps, input: OpenInput): Promise<U
     ...(req.publishAt !== undefined ? { publishAt: req.publishAt } : {}),
     ...(req.expireAt !== undefined ? { expireAt: req.expireAt } : {}),
   });
-  await env.DB.batch([
-    insertContent(env.DB, { id: input.id, providerId: input.providerId, request: req, version, chunkCount, createdAt: now }),
-    logEvent(env.DB, { at: now, kind: 'upload-open', content: input.id, bytes: req.size, detail: { visibility: req.visibility, minGrade: req.minGrade, placement: req.placement } }),
-  ]);
+  await logEvent(env.DB, { at: now, kind: 'upload-open', content: input.id, bytes: req.size, detail: { visibility: req.visibility, minGrade: req.minGrade, placement: req.placement } }).run();
   return sessionOf(deps, { providerId: input.providerId, admin: false });
+}
+
+async function overQuota(db: D1Database, providerId: string, size: number, quota: UploadQuota): Promise<BunsanError> {
+  const open = await openUploadsOf(db, providerId);
+  const details = { openUploads: open.uploads, openBytes: open.bytes, maxUploads: quota.uploads, maxBytes: quota.bytes };
+  const why = open.uploads >= quota.uploads
+    ? `${open.uploads} uploads are open, the most a provider may have`
+    : `${open.bytes} bytes are declared by open uploads, and ${size} more would pass the limit of ${quota.bytes}`;
+  return new BunsanError('quota_exceeded', `${why}: commit or remove an open upload first`, details);
 }

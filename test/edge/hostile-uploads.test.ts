@@ -1,13 +1,16 @@
 // Hostile uploads: what an upload costs must not follow the size it declares. An open of the
 // largest file writes as many rows, and takes about as long, as an open of 1 KiB; chunk rows
-// appear as chunks are registered, and nowhere else.
+// appear as chunks are registered, and nowhere else. A provider's open uploads are bounded in
+// number and in declared bytes, and a refused open changes nothing.
 import { env, runInDurableObject } from 'cloudflare:test';
 import portal from '../../edge/portal/index.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FILE_BYTES, type OpenUploadRequest, type UploadSession } from '../../protocol/api.ts';
 import { SEAL_OVERHEAD } from '../../protocol/chunk-crypto.ts';
 import { MAX_CHUNK, MIN_CHUNK } from '../../protocol/split.ts';
-import { apiFor, bearerOf, envelope, JSON_CT, newProvider, portalCall, registerNode, routeNodes } from './edge-stack.ts';
+import { hashApiToken } from '../../edge/portal/auth.ts';
+import { UPLOAD_LIMIT_DEFAULTS, uploadLimits } from '../../edge/upload-limits.ts';
+import { ADMIN_TOKEN, apiFor, bearerOf, envelope, JSON_CT, newProvider, portalCall, registerNode, routeNodes } from './edge-stack.ts';
 import { snapshot } from './state-snapshot.ts';
 
 let owner = '';
@@ -26,9 +29,12 @@ const rowsOf = (id: string) => runInDurableObject(stub(id), async (_m, state) =>
 const openRaw = (token: string, req: OpenUploadRequest, e: object = env) =>
   portal.request('http://portal.test/api/v1/uploads', { method: 'POST', headers: { ...bearerOf(token), ...JSON_CT }, body: JSON.stringify(req) }, e);
 
+/** Room for the largest files many times over: these tests are about cost, not quota. */
+const roomy = { ...env, UPLOAD_QUOTA_UPLOADS: '10000', UPLOAD_QUOTA_BYTES: String(2 ** 52) };
+
 async function openTimed(req: OpenUploadRequest): Promise<{ session: UploadSession; ms: number }> {
   const t0 = performance.now();
-  const res = await openRaw(owner, req);
+  const res = await openRaw(owner, req, roomy);
   const ms = performance.now() - t0;
   expect(res.status).toBe(201);
   return { session: (await res.json()) as UploadSession, ms };
@@ -103,5 +109,65 @@ describe('chunk rows', () => {
     expect([res.status, body.error.code]).toEqual([409, 'upload_incomplete']);
     expect(body.error.message).toMatch(/^4 of 4 chunks/);
     expect(body.error.details.missing).toEqual([0, 1, 2, 3]);
+  });
+});
+
+describe('quotas of open uploads', () => {
+  const limited = (over: object) => ({ ...env, ...over });
+  const ask = (token: string, size: number, e: object) => openRaw(token, { name: 'q.bin', size, replicas: 1 }, e);
+
+  it('refuse the open past the number of open uploads, and change nothing', async () => {
+    const p = await newProvider('counted');
+    const e = limited({ UPLOAD_QUOTA_UPLOADS: '2' });
+    expect((await ask(p, 10, e)).status).toBe(201);
+    expect((await ask(p, 10, e)).status).toBe(201);
+    const before = await snapshot();
+    const res = await ask(p, 10, e);
+    const body = (await res.json()) as { error: { code: string; message: string; details: Record<string, number> } };
+    expect([res.status, body.error.code]).toEqual([403, 'quota_exceeded']);
+    expect(body.error.message).toMatch(/2 uploads are open/);
+    expect(body.error.details).toMatchObject({ openUploads: 2, maxUploads: 2 });
+    expect(await snapshot()).toBe(before);
+    // Another provider has a quota of its own; the operator has none.
+    expect((await ask(await newProvider('neighbour'), 10, e)).status).toBe(201);
+    expect((await ask(ADMIN_TOKEN, 10, limited({ UPLOAD_QUOTA_UPLOADS: '1' }))).status).toBe(201);
+    expect((await ask(ADMIN_TOKEN, 10, limited({ UPLOAD_QUOTA_UPLOADS: '1' }))).status).toBe(201);
+  });
+
+  it('refuse the open past the declared bytes, count only uploads still open, and free a place when one goes', async () => {
+    const p = await newProvider('bytes');
+    const e = limited({ UPLOAD_QUOTA_BYTES: '1000' });
+    const first = (await (await ask(p, 600, e)).json()) as UploadSession;
+    const before = await snapshot();
+    expect(await envelope(await ask(p, 401, e))).toEqual([403, 'quota_exceeded']);
+    expect(await envelope(await ask(p, 1001, e))).toEqual([403, 'quota_exceeded']);
+    expect(await snapshot()).toBe(before);
+    expect((await ask(p, 400, e)).status).toBe(201); // exactly at the limit
+    expect(await envelope(await ask(p, 1, e))).toEqual([403, 'quota_exceeded']);
+    // A removed upload is open no more.
+    await apiFor(p).remove(first.id);
+    expect((await ask(p, 600, e)).status).toBe(201);
+  });
+
+  it('let only as many opens through as there is room for, when they arrive together', async () => {
+    const p = await newProvider('racing');
+    const e = limited({ UPLOAD_QUOTA_UPLOADS: '3' });
+    const statuses = await Promise.all(Array.from({ length: 8 }, async () => (await ask(p, 10, e)).status));
+    expect(statuses.filter((s) => s === 201)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 403)).toHaveLength(5);
+    const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM contents c JOIN api_tokens t ON t.provider_id = c.provider_id WHERE t.token_hash = ? AND c.state = 'uploading'")
+      .bind(await hashApiToken(p)).first<{ n: number }>();
+    expect(row!.n).toBe(3);
+  });
+
+  it('come from the vars, with the documented defaults when a var is absent or malformed', () => {
+    expect(uploadLimits({})).toEqual({
+      maxOpenUploads: UPLOAD_LIMIT_DEFAULTS.UPLOAD_QUOTA_UPLOADS, maxOpenBytes: UPLOAD_LIMIT_DEFAULTS.UPLOAD_QUOTA_BYTES,
+      idleMs: UPLOAD_LIMIT_DEFAULTS.UPLOAD_IDLE_SECONDS * 1000,
+    });
+    expect(uploadLimits({ UPLOAD_QUOTA_UPLOADS: '5', UPLOAD_QUOTA_BYTES: 7, UPLOAD_IDLE_SECONDS: ' 60 ' })).toEqual({ maxOpenUploads: 5, maxOpenBytes: 7, idleMs: 60_000 });
+    for (const bad of ['0', '-1', '1.5', 'lots', '1e9', '99999999999999999']) {
+      expect(uploadLimits({ UPLOAD_QUOTA_UPLOADS: bad }).maxOpenUploads).toBe(UPLOAD_LIMIT_DEFAULTS.UPLOAD_QUOTA_UPLOADS);
+    }
   });
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { experimental_readRawConfig, unstable_readConfig } from 'wrangler';
+import { UPLOAD_LIMIT_DEFAULTS } from '../../edge/upload-limits.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const config = join(root, 'wrangler.toml');
@@ -71,6 +72,11 @@ describe('wrangler.toml', () => {
     expect(c.durable_objects.bindings.map((b) => [b.name, b.class_name])).toEqual([['MANAGER', 'ContentManager'], ['GATE', 'NodeGate'], ['SWEEPER', 'Sweeper']]);
     expect(c.migrations).toEqual([{ tag: 'v1', new_sqlite_classes: ['ContentManager'] }, { tag: 'v2', new_sqlite_classes: ['NodeGate', 'Sweeper'] }]);
     expect(c.triggers.crons).toEqual(['* * * * *']);
+  });
+
+  it('sets the upload limits the portal reads, at their documented defaults', () => {
+    const vars = read(undefined).vars;
+    for (const [name, value] of Object.entries(UPLOAD_LIMIT_DEFAULTS)) expect(Number(vars[name]), name).toBe(value);
   });
 
   // `migrations` is inheritable in wrangler: a node env that forgets `migrations = []` would try
