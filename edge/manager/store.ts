@@ -80,6 +80,15 @@ export class ManagerStore {
     this.setMeta('record', r);
   }
 
+  /** When the upload last made progress (open, register, confirm, gateway); null before this was kept. */
+  lastActivity(): number | null {
+    return this.meta<number>('active');
+  }
+
+  touch(now: number): void {
+    this.setMeta('active', now);
+  }
+
   chunk(idx: number): ChunkRow | null {
     return this.sql.exec<ChunkRow>('SELECT * FROM chunks WHERE idx = ?', idx).toArray()[0] ?? null;
   }

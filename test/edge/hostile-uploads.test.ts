@@ -1,16 +1,23 @@
 // Hostile uploads: what an upload costs must not follow the size it declares. An open of the
 // largest file writes as many rows, and takes about as long, as an open of 1 KiB; chunk rows
 // appear as chunks are registered, and nowhere else. A provider's open uploads are bounded in
-// number and in declared bytes, and a refused open changes nothing.
-import { env, runInDurableObject } from 'cloudflare:test';
+// number and in declared bytes, and a refused open changes nothing. An upload left idle is
+// removed by its manager's alarm: every copy on every node, then the catalog entry.
+import { env, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import portal from '../../edge/portal/index.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FILE_BYTES, type OpenUploadRequest, type UploadSession } from '../../protocol/api.ts';
 import { SEAL_OVERHEAD } from '../../protocol/chunk-crypto.ts';
 import { MAX_CHUNK, MIN_CHUNK } from '../../protocol/split.ts';
 import { hashApiToken } from '../../edge/portal/auth.ts';
+import { DEADLINE, nodeFetch } from '../../edge/node-client.ts';
+import { dueDuty, nextAlarmAt } from '../../edge/manager/schedule.ts';
+import type { ContentRecord } from '../../edge/manager/store.ts';
+import { uploadDirect } from '../../protocol/upload/direct.ts';
 import { UPLOAD_LIMIT_DEFAULTS, uploadLimits } from '../../edge/upload-limits.ts';
-import { ADMIN_TOKEN, apiFor, bearerOf, envelope, JSON_CT, newProvider, portalCall, registerNode, routeNodes } from './edge-stack.ts';
+import {
+  ADMIN_TOKEN, apiFor, bearerOf, cryptoLike, down, envelope, JSON_CT, LIVE, newProvider, portalCall, randomBytes, registerNode, routeNodes, uploadBytes,
+} from './edge-stack.ts';
 import { snapshot } from './state-snapshot.ts';
 
 let owner = '';
@@ -21,9 +28,9 @@ const stub = (id: string) => env.MANAGER.get(env.MANAGER.idFromName(id));
 const rowsOf = (id: string) => runInDurableObject(stub(id), async (_m, state) => {
   const sql = state.storage.sql;
   const tables = sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'").toArray();
-  let all = 0;
-  for (const { name } of tables) all += sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM "${name}"`).one().n;
-  return { all, chunks: sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM chunks').one().n };
+  const count: Record<string, number> = {};
+  for (const { name } of tables) count[name] = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM "${name}"`).one().n;
+  return { all: Object.values(count).reduce((a, b) => a + b, 0), chunks: count.chunks ?? 0 };
 });
 
 const openRaw = (token: string, req: OpenUploadRequest, e: object = env) =>
@@ -169,5 +176,117 @@ describe('quotas of open uploads', () => {
     for (const bad of ['0', '-1', '1.5', 'lots', '1e9', '99999999999999999']) {
       expect(uploadLimits({ UPLOAD_QUOTA_UPLOADS: bad }).maxOpenUploads).toBe(UPLOAD_LIMIT_DEFAULTS.UPLOAD_QUOTA_UPLOADS);
     }
+  });
+});
+
+describe('abandoned uploads', () => {
+  let leaver = ''; // a provider of its own: the opens above fill the first one's quota
+  beforeAll(async () => { leaver = await newProvider('leaver'); });
+  const IDLE = UPLOAD_LIMIT_DEFAULTS.UPLOAD_IDLE_SECONDS * 1000;
+  const alarmOf = (id: string) => runInDurableObject(stub(id), (_m, state) => state.storage.getAlarm());
+  /** The manager's clock for this upload: its last progress set `ago` ms back. */
+  const idleFor = (id: string, ago: number) => runInDurableObject(stub(id), (_m, state) => {
+    state.storage.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('active', ?)", String(Date.now() - ago));
+  });
+  const catalogState = async (id: string) =>
+    (await env.DB.prepare('SELECT state FROM contents WHERE id = ?').bind(id).first<{ state: string }>())?.state ?? null;
+  async function copies(id: string): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const [node, bucket] of Object.entries(LIVE)) {
+      const page = await bucket.list({ include: ['customMetadata'] });
+      out[node] = page.objects.filter((o) => o.customMetadata?.content === id).length;
+    }
+    return out;
+  }
+  const kinds = async (id: string) =>
+    (await env.DB.prepare('SELECT kind FROM events WHERE content_id = ? ORDER BY id').bind(id).all<{ kind: string }>()).results.map((r) => r.kind);
+
+  /** Opens an upload of three chunks on both nodes and sends the first two, then stops. */
+  async function halfUploaded(): Promise<string> {
+    const api = apiFor(leaver);
+    const bytes = randomBytes(3 * MIN_CHUNK);
+    const session = await api.openUpload({ name: 'left.bin', size: bytes.length, replicas: 2, chunking: { mode: 'regular', size: MIN_CHUNK } });
+    await expect(uploadDirect({
+      api, session, crypto: cryptoLike, fetch: (u, i) => fetch(u, i), batchSize: 1, parallelBatches: 1,
+      read: async (o, l) => { if (o >= 2 * MIN_CHUNK) throw new Error('the uploader went away'); return bytes.subarray(o, o + l); },
+    })).rejects.toThrow('went away');
+    expect(await copies(session.id)).toMatchObject({ n1: 2, n2: 2 });
+    return session.id;
+  }
+
+  it('are removed by the alarm: every copy on every node, then the catalog entry, with an event', async () => {
+    const id = await halfUploaded();
+    const due = (await alarmOf(id))!;
+    expect(due).toBeGreaterThan(Date.now() + IDLE - 60_000); // set from the last progress
+    await idleFor(id, IDLE + 1000);
+    expect(await runDurableObjectAlarm(stub(id))).toBe(true);
+    expect(await copies(id)).toEqual({ n1: 0, n2: 0, n4: 0 });
+    expect(await catalogState(id)).toBeNull();
+    const k = await kinds(id);
+    expect(k).toContain('upload-abandoned');
+    expect(k.at(-1)).toBe('content-deleted');
+    expect(await alarmOf(id)).toBeNull();
+    expect((await rowsOf(id)).all).toBe(0);
+    expect(await envelope(await portalCall(`/api/v1/uploads/${id}`, { headers: bearerOf(leaver) }))).toEqual([404, 'content_not_found']);
+  });
+
+  it('are retried by the alarm while a node does not answer, and removed once it does', async () => {
+    const id = await halfUploaded();
+    await idleFor(id, IDLE + 1000);
+    down.add('n2');
+    try {
+      expect(await runDurableObjectAlarm(stub(id))).toBe(true);
+      expect(await copies(id)).toMatchObject({ n1: 0, n2: 2 });
+      expect(await catalogState(id)).toBe('deleting');
+      expect(await alarmOf(id)).not.toBeNull();
+      // Still deleting: no upload call reaches it, and it is no longer counted as open.
+      expect(await envelope(await portalCall(`/api/v1/uploads/${id}/commit`, { method: 'POST', headers: bearerOf(leaver) }))).toEqual([409, 'conflict']);
+    } finally {
+      down.delete('n2');
+    }
+    expect(await runDurableObjectAlarm(stub(id))).toBe(true);
+    expect(await copies(id)).toEqual({ n1: 0, n2: 0, n4: 0 });
+    expect(await catalogState(id)).toBeNull();
+  });
+
+  it('live on while they make progress, and a committed content is never one', async () => {
+    const id = await halfUploaded();
+    await idleFor(id, IDLE - 3_600_000);
+    expect(await runDurableObjectAlarm(stub(id))).toBe(true);
+    expect(await catalogState(id)).toBe('uploading');
+    const due = (await alarmOf(id))!;
+    expect(due).toBeGreaterThan(Date.now() + 3_500_000);
+    expect(due).toBeLessThanOrEqual(Date.now() + 3_600_000);
+    expect(await copies(id)).toMatchObject({ n1: 2, n2: 2 });
+
+    const done = await uploadBytes(leaver, randomBytes(100_000));
+    await idleFor(done, 10 * IDLE);
+    await runDurableObjectAlarm(stub(done));
+    expect(await catalogState(done)).toBe('committed');
+    expect(await alarmOf(done)).toBeNull();
+  });
+
+  it('are due from the last progress, only while uploading', () => {
+    const rec = (state: string) => ({ state }) as ContentRecord;
+    // The manager passes the idle due time only while the content is uploading.
+    expect(nextAlarmAt(rec('uploading'), 5, null, null, 100)).toBe(100);
+    expect(nextAlarmAt(rec('uploading'), 5, 50, null, 100)).toBe(50);
+    expect(dueDuty(rec('uploading'), 99, 100)).toBeNull();
+    expect(dueDuty(rec('uploading'), 100, 100)).toBe('abandoned');
+    expect(dueDuty(rec('committed'), 100, 100)).toBeNull();
+    expect(dueDuty(rec('deleting'), 100, 100)).toBe('retry-delete');
+  });
+
+  it('are removed with a deadline on every node call, so a node that never answers cannot hold the alarm', async () => {
+    let seen: AbortSignal | undefined;
+    const silent = ((_u: RequestInfo | URL, i?: RequestInit) => new Promise<Response>((_, reject) => {
+      seen = i?.signal ?? undefined;
+      i?.signal?.addEventListener('abort', () => reject(i.signal!.reason));
+    })) as typeof fetch;
+    const node = { id: 'n9', url: 'http://n9.node.test' };
+    await expect(nodeFetch({ fetch: silent }, node, `${node.url}/v1/chunks/delete`, { method: 'POST' }, 20))
+      .rejects.toMatchObject({ code: 'node_unreachable' });
+    expect(seen?.aborted).toBe(true);
+    expect(DEADLINE.call).toBeGreaterThan(0);
   });
 });
