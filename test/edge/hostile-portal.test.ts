@@ -118,6 +118,26 @@ describe('bodies', () => {
   });
 });
 
+describe('names that lie', () => {
+  it('refuses direction controls and invisible characters in every label others will read, and changes nothing', async () => {
+    // All bidi controls, and one of each other class: C0, C1, zero-width, word joiner, BOM, a
+    // format character, a tag, a line separator, a filler, a noncharacter, a lone surrogate.
+    const hidden = ['\u061c', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069',
+      '\u0007', '\u0085', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u00ad', '\u{e0041}', '\u2028', '\u3164', '\ufffe', '\ud800'];
+    const cases: Case[] = [];
+    for (const h of hidden) {
+      const at = `U+${h.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+      cases.push([`upload name ${at}`, post('/api/v1/uploads', owner, JSON.stringify({ name: `evil${h}gpj.exe`, size: 10 })), 400, 'invalid_body']);
+      cases.push([`provider name ${at}`, post('/api/v1/providers', ADMIN_TOKEN, JSON.stringify({ name: `acme${h}` })), 400, 'invalid_body']);
+      cases.push([`node region ${at}`, () => portalCall('/api/v1/nodes', { method: 'PUT', headers: { ...bearerOf(ADMIN_TOKEN), ...JSON_CT }, body: JSON.stringify({ id: 'n1', url: 'http://n1.node.test', region: `eu${h}` }) }), 400, 'invalid_body']);
+      cases.push([`grant label ${at}`, post(`/api/v1/contents/${done}/grants`, owner, JSON.stringify({ ttlSeconds: 60, label: `for ${h}bob` })), 400, 'invalid_body']);
+    }
+    await refused([done, open], cases);
+    const res = await post('/api/v1/uploads', owner, JSON.stringify({ name: 'evil\u202egpj.exe', size: 10 }))();
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/name must not contain .*U\+202E at 4/);
+  });
+});
+
 describe('a chunk copied from one content into another', () => {
   it('cannot be stored over the original, read with the other content\'s token, nor decrypted as the other content', async () => {
     const victim = await apiFor().manifest(done); // public: anyone may read its ciphertext

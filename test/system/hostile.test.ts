@@ -4,6 +4,8 @@
 // content into another that the client refuses to decrypt.
 import { webcrypto } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -194,6 +196,46 @@ describe('security on the live stack', () => {
       expect(sha256(readFileSync(join(dir, 'victim.out')))).toBe(sha256(victim.bytes));
     } finally {
       await setGrade(other, 1);
+    }
+  });
+
+  it('a name that lies is refused by the portal, and one stored before shows what it is in the CLI', async () => {
+    const f = randomFile(dir, 'plain.bin', 1000);
+    const refused = await cli(stack, ['upload', f.path, '--name', 'evil\u202egpj.exe']);
+    expect([refused.code, code(refused.stderr)]).toEqual([1, 'invalid_body']);
+    expect(refused.stderr).toContain('U+202E');
+    expect(refused.stderr).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+
+    // A portal that still holds such names (stored before the check) answers the catalog.
+    const lying = 'evil\u202egpj.exe';
+    const send = (res: import('node:http').ServerResponse, status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const old = createServer((req, res) => {
+      if (req.url?.startsWith('/api/v1/contents?') || req.url === '/api/v1/contents') {
+        return send(res, 200, { contents: [{ id: 'a'.repeat(32), name: lying, type: 'image/jpeg', size: 10, version: 1, chunkCount: 1, replicas: 1, committedAt: 1 }], cursor: null });
+      }
+      if (req.url === '/api/v1/nodes') return send(res, 200, { nodes: [{ id: 'n1', url: 'http://n1.example', region: 'eu\u2067west\u2069', grade: 1, weight: 1, state: 'active' }] });
+      return send(res, 404, { error: { code: 'content_not_found', message: `no content named ${lying}` } });
+    });
+    await new Promise<void>((r) => old.listen(0, '127.0.0.1', r));
+    const at = ['--portal', `http://127.0.0.1:${(old.address() as AddressInfo).port}`, '--token', 'bsn_x'];
+    try {
+      const ls = await cli(stack, ['ls', ...at]);
+      expect(ls.code, ls.stderr).toBe(0);
+      expect(ls.stdout.toString()).toContain('evil<U+202E>gpj.exe');
+      const nodes = await cli(stack, ['nodes', ...at]);
+      expect(nodes.stdout.toString()).toContain('eu<U+2067>west<U+2069>');
+      // --json keeps the data exact, with the character escaped so a terminal shows it too.
+      const json = await cli(stack, ['ls', '--json', ...at]);
+      expect(json.stdout.toString()).toContain('evil\\u202egpj.exe');
+      expect(json.json().contents[0].name).toBe(lying);
+      const info = await cli(stack, ['info', 'b'.repeat(32), ...at]);
+      expect(info.stderr.trim()).toBe('bunsan: content_not_found: no content named evil<U+202E>gpj.exe');
+      for (const r of [ls, nodes, json, info]) expect(r.stdout.toString() + r.stderr).not.toMatch(/[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/);
+    } finally {
+      await new Promise((r) => old.close(r));
     }
   });
 });
