@@ -164,7 +164,7 @@ describe('a chunk copied from one content into another', () => {
       ['read with the other content\'s token', async () => {
         const t = await issueToken(crypto, await signingKey(env.SIGNING_KEY), { t: 'get', c: mine.id, exp: expiresIn(Date.now(), 60) });
         return nodeCall(holder, `/v1/chunks/${chunk.hash}`, { headers: bearerOf(t) });
-      }, 403, 'forbidden'],
+      }, 404, 'chunk_not_found'],
       // The attacker's upload token for the copied chunk is refused for any other chunk or node.
       ['token replayed for another chunk', () => nodeCall(elsewhere.node as LiveNode, `/v1/chunks/${victim.chunks[1].hash}`, { method: 'PUT', headers: bearerOf(elsewhere.token), body: bytes }), 403, 'wrong_audience'],
       ['token replayed at another node', () => nodeCall(holder, `/v1/chunks/${chunk.hash}`, { method: 'PUT', headers: bearerOf(elsewhere.token), body: bytes }), 403, 'wrong_audience'],

@@ -72,14 +72,39 @@ describe('tokens', () => {
       // an upload token replayed for another chunk of the same content, or a chunk of another content
       ['put token replayed for another chunk', async () => upload({ ...fresh, hash: (await makeChunk(10, fresh.content)).hash }, await putTokenFor(fresh)), 403, 'wrong_audience'],
       ['put token replayed for another content', async () => upload(other, await putTokenFor(fresh)), 403, 'wrong_audience'],
-      ['get token of another content', async () => call(`/v1/chunks/${held.hash}`, { headers: auth(await getTokenFor(other.content)) }), 403, 'forbidden'],
-      ['get token of another content, HEAD', async () => call(`/v1/chunks/${held.hash}`, { method: 'HEAD', headers: auth(await getTokenFor(other.content)) }), 403, null],
+      // another content's chunk is answered as if it were absent (below: exactly alike)
+      ['get token of another content', async () => call(`/v1/chunks/${held.hash}`, { headers: auth(await getTokenFor(other.content)) }), 404, 'chunk_not_found'],
+      ['get token of another content, HEAD', async () => call(`/v1/chunks/${held.hash}`, { method: 'HEAD', headers: auth(await getTokenFor(other.content)) }), 404, null],
       ['scoped mgmt token of another content', async () => call(`/v1/chunks/${held.hash}`, { method: 'DELETE', headers: auth(await mgmtToken(other.content)) }), 403, 'forbidden'],
       // a valid upload token of another content cannot overwrite a chunk the node holds
       ['put of a held chunk under another content', async () => upload({ ...held, content: other.content }), 409, 'conflict'],
     ]);
     const meta = await peek(held.hash);
     expect(meta).toEqual({ content: held.content, stamp: held.stamp, version: '1' });
+  });
+});
+
+describe('what a download token reveals', () => {
+  it('nothing about which hashes the node holds: another content\'s chunk is answered exactly as an absent one', async () => {
+    const absent = (await makeChunk(4096)).hash;
+    const stranger = await getTokenFor(newContent());
+    const narrowed = await sign({ t: 'get', c: held.content, h: fresh.hash, exp: Math.floor(Date.now() / 1000) + 60 });
+    const ways: [string, (hash: string, method: string) => Response | Promise<Response>][] = [
+      ['header', (h, method) => call(`/v1/chunks/${h}`, { method, headers: auth(stranger) })],
+      ['query', (h, method) => call(`/v1/chunks/${h}?t=${encodeURIComponent(stranger)}`, { method })],
+      ['a range', (h, method) => call(`/v1/chunks/${h}`, { method, headers: { ...auth(stranger), range: 'bytes=0-9' } })],
+      ['a range past any chunk', (h, method) => call(`/v1/chunks/${h}`, { method, headers: { ...auth(stranger), range: 'bytes=99999999-' } })],
+      ['a malformed range', (h, method) => call(`/v1/chunks/${h}`, { method, headers: { ...auth(stranger), range: 'bytes=x' } })],
+      ['a token narrowed to another chunk', (h, method) => call(`/v1/chunks/${h}`, { method, headers: auth(narrowed) })],
+    ];
+    const seen = async (res: Response) => JSON.stringify([res.status, [...res.headers].sort(), await res.text()]);
+    const before = await objects();
+    for (const [how, ask] of ways) {
+      for (const method of ['GET', 'HEAD']) {
+        expect(await seen(await ask(held.hash, method)), `${method} with ${how}`).toBe(await seen(await ask(absent, method)));
+      }
+    }
+    expect(await objects()).toBe(before);
   });
 });
 
