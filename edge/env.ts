@@ -2,10 +2,11 @@
 import type { NodeGate } from './lifecycle/node-gate.ts';
 import type { Sweeper } from './lifecycle/sweeper.ts';
 import type { ContentManager } from './manager/content-manager.ts';
+import type { ClientAddressEnv } from './client-address.ts';
 import type { UploadLimitVars } from './upload-limits.ts';
 
-/** UPLOAD_QUOTA_UPLOADS, UPLOAD_QUOTA_BYTES, UPLOAD_IDLE_SECONDS: see upload-limits.ts */
-export interface PortalEnv extends UploadLimitVars {
+/** UPLOAD_QUOTA_UPLOADS, UPLOAD_QUOTA_BYTES, UPLOAD_IDLE_SECONDS: see upload-limits.ts; CLIENT_ADDRESS_HEADER: client-address.ts */
+export interface PortalEnv extends UploadLimitVars, ClientAddressEnv {
   DB: D1Database;
   MANAGER: DurableObjectNamespace<ContentManager>;
   /** Ed25519 PKCS#8 (base64url), a wrangler secret: signs tokens and stamps */

@@ -4,7 +4,9 @@
 // buckets and the managers' SQLite are read back and must be unchanged.
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { clientAddress } from '../../edge/client-address.ts';
 import { signingKey } from '../../edge/keys.ts';
+import portal from '../../edge/portal/index.ts';
 import { expiresIn, issueToken } from '../../protocol/tokens.ts';
 import { fromBase64Url } from '../../protocol/bytes.ts';
 import { deriveContentKey, openChunk } from '../../protocol/chunk-crypto.ts';
@@ -116,6 +118,30 @@ describe('bodies', () => {
     cases.push(['confirm of a hash never registered', post(`/api/v1/uploads/${open}/confirm`, owner, JSON.stringify({ hashes: ['b'.repeat(64)] })), 400, 'invalid_body']);
     await refused([done, open], cases);
   });
+});
+
+describe('client addresses', () => {
+  it('trust a client address only from the header the platform sets, never one a client names', async () => {
+    // workerd alone (the local stack, tests) passes a client's CF-Connecting-IP through: with no
+    // header configured, changing it buys no fresh budget, as every client is one address.
+    const untrusted = { ...env, RATE_LIMIT_ADDRESS: env.RATE_LIMIT_TINY, RATE_LIMIT_TOKEN: env.RATE_LIMIT_TINY };
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      statuses.push((await portal.request('http://portal.test/api/v1/health', { headers: { 'cf-connecting-ip': `192.0.2.${i}`, 'x-forwarded-for': `192.0.2.${i}` } }, untrusted)).status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    expect(clientAddress(new Headers({ 'cf-connecting-ip': '192.0.2.1' }), {})).toBeUndefined();
+    expect(clientAddress(new Headers({ 'cf-connecting-ip': '192.0.2.1' }), { CLIENT_ADDRESS_HEADER: '' })).toBeUndefined();
+    // A configured header is read, and only if it holds an address.
+    const on = { CLIENT_ADDRESS_HEADER: 'cf-connecting-ip' };
+    expect(clientAddress(new Headers({ 'cf-connecting-ip': '192.0.2.1' }), on)).toBe('192.0.2.1');
+    expect(clientAddress(new Headers({ 'cf-connecting-ip': '2001:db8::1' }), on)).toBe('2001:db8::1');
+    for (const junk of ['', 'unknown', '999.1.1.1', '1.2.3.4, 5.6.7.8', '1.2.3', 'x'.repeat(60), ':'.repeat(50), '[::1]:80']) {
+      expect(clientAddress(new Headers({ 'cf-connecting-ip': junk }), on), junk).toBeUndefined();
+    }
+    expect(clientAddress(new Headers({ 'x-forwarded-for': '192.0.2.1' }), on)).toBeUndefined();
+  });
+
 });
 
 describe('names that lie', () => {
