@@ -43,9 +43,11 @@ export interface PortalEnv extends UploadLimitVars, ClientAddressEnv {
   MOVE_BYTES_PER_SECOND?: string;
 }
 
-export interface NodeEnv {
+export interface NodeEnv extends ClientAddressEnv {
   BUCKET: R2Bucket;
   NODE_ID: string;
   SIGNING_PUBLIC_KEY: string;
   REGION?: string;
+  /** Rate Limiting binding of /v1/probe, keyed by node and client address; absent: no limit */
+  RATE_LIMIT_PROBE?: RateLimit;
 }

@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '../../protocol/bytes.ts';
 import { generateSigningKeyPair, importPrivateKey } from '../../protocol/signing.ts';
+import { MAX_PROBE_BYTES, PUBLIC_PROBE_BYTES } from '../../protocol/node-protocol.ts';
 import {
   auth, call, getTokenFor, makeChunk, mgmtToken, newContent, peek, putTokenFor, sign, stored, target, type Chunk, upload,
 } from './helpers.ts';
@@ -105,6 +106,28 @@ describe('what a download token reveals', () => {
       }
     }
     expect(await objects()).toBe(before);
+  });
+});
+
+describe('probes', () => {
+  const probe = (q: string, init: RequestInit = {}) => call(`/v1/probe${q}`, init);
+
+  it('give anyone PUBLIC_PROBE_BYTES, and more only with a download token', async () => {
+    const t = await getTokenFor(newContent());
+    const big = PUBLIC_PROBE_BYTES + 1;
+    await refused([
+      ['large, no token', () => probe(`?bytes=${big}`), 401, 'unauthorized'],
+      ['largest, no token', () => probe(`?bytes=${MAX_PROBE_BYTES}`), 401, 'unauthorized'],
+      ['large, forged token', async () => probe(`?bytes=${big}&t=${await sign({ t: 'get', c: newContent(), exp: 2e9 }, stranger)}`), 401, 'token_invalid'],
+      ['large, expired token', async () => probe(`?bytes=${big}`, { headers: auth(await sign({ t: 'get', c: newContent(), exp: 1 })) }), 401, 'token_expired'],
+      ['large, upload token', async () => probe(`?bytes=${big}`, { headers: auth(await putTokenFor(fresh)) }), 403, 'forbidden'],
+      ['large, malformed token', () => probe(`?bytes=${big}&t=x.y`), 401, 'token_invalid'],
+    ]);
+    expect((await probe(`?bytes=${PUBLIC_PROBE_BYTES}`)).status).toBe(200);
+    for (const ok of [probe(`?bytes=${big}&t=${t}`), probe(`?bytes=${big}`, { headers: auth(t) })]) {
+      const res = await ok;
+      expect([res.status, (await res.arrayBuffer()).byteLength]).toEqual([200, big]);
+    }
   });
 });
 

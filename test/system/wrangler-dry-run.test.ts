@@ -22,6 +22,7 @@ interface Resolved {
   d1_databases: { binding: string; migrations_dir?: string }[];
   durable_objects: { bindings: { name: string; class_name: string }[] };
   r2_buckets: { binding: string; bucket_name?: string }[];
+  ratelimits: { name: string }[];
   assets?: { directory?: string; run_worker_first?: boolean | string[]; not_found_handling?: string };
   triggers: { crons?: string[] };
 }
@@ -90,7 +91,9 @@ describe('wrangler.toml', () => {
     expect(c.durable_objects.bindings).toEqual([]);
     expect(c.d1_databases).toEqual([]);
     expect(c.r2_buckets.map((b) => b.binding)).toEqual(['BUCKET']);
-    expect(Object.keys(c.vars).sort()).toEqual(['NODE_ID', 'REGION', 'SIGNING_PUBLIC_KEY']);
+    expect(Object.keys(c.vars).sort()).toEqual(['CLIENT_ADDRESS_HEADER', 'NODE_ID', 'REGION', 'SIGNING_PUBLIC_KEY']);
+    expect(c.vars.CLIENT_ADDRESS_HEADER).toBe('cf-connecting-ip');
+    expect(c.ratelimits.map((r) => r.name)).toEqual(['RATE_LIMIT_PROBE']);
   });
 
   // The PWA is the portal's static assets; nodes inherit [assets] and must send everything to their Worker.
