@@ -31,6 +31,14 @@ async function refused(ids: string[], cases: Case[]): Promise<void> {
   expect(await snapshot(ids)).toBe(before);
 }
 
+/** A body the connection loses part-way: what the runtime hands on when a client stops short of its Content-Length. */
+const cutOff = (start: string) => new ReadableStream<Uint8Array>({
+  start(c) {
+    c.enqueue(new TextEncoder().encode(start));
+    c.error(new TypeError('Network connection lost.'));
+  },
+});
+
 const post = (path: string, token: string, body: string, type = 'application/json') => () =>
   portalCall(path, { method: 'POST', headers: { ...bearerOf(token), 'content-type': type }, body });
 
@@ -112,7 +120,14 @@ describe('bodies', () => {
       cases.push([`${path} no type`, () => portalCall(path, { method: 'POST', headers: bearerOf(token), body: '{}' }), 415, 'unsupported_media_type']);
       cases.push([`${path} multipart`, post(path, token, '--x\r\n\r\n{}\r\n--x--', 'multipart/form-data; boundary=x'), 415, 'unsupported_media_type']);
       cases.push([`${path} wrong shape`, post(path, token, '[1,2,3]'), 400, 'invalid_body']);
+      // What the runtime lets through of a broken request is answered as the client's fault.
+      cases.push([`${path} cut off`, () => portalCall(path, { method: 'POST', headers: { ...bearerOf(token), ...JSON_CT }, body: cutOff('{"name":"x","si') }), 400, 'bad_request']);
+      for (const cl of ['abc', '-1', '1, 2', '0x10', '1e3']) {
+        cases.push([`${path} Content-Length ${cl}`, () => portalCall(path, { method: 'POST', headers: { ...bearerOf(token), ...JSON_CT, 'content-length': cl }, body: '{}' }), 400, 'bad_request']);
+      }
+      cases.push([`${path} Content-Length past any limit`, () => portalCall(path, { method: 'POST', headers: { ...bearerOf(token), ...JSON_CT, 'content-length': '9'.repeat(30) }, body: '{}' }), 413, 'payload_too_large']);
     }
+    cases.push(['gateway body cut off', () => portalCall(`/api/v1/uploads/${open}/data?from=0`, { method: 'PUT', headers: bearerOf(owner), body: cutOff('x'.repeat(1000)) }), 400, 'bad_request']);
     cases.push(['node with a javascript: url', () => portalCall('/api/v1/nodes', { method: 'PUT', headers: { ...bearerOf(ADMIN_TOKEN), ...JSON_CT }, body: '{"id":"x","url":"javascript:alert(1)"}' }), 400, 'invalid_body']);
     cases.push(['register outside the plan', post(`/api/v1/uploads/${open}/chunks`, owner, JSON.stringify({ chunks: [{ index: 99, hash: 'a'.repeat(64), sealedLength: 65564 }] })), 400, 'invalid_body']);
     cases.push(['confirm of a hash never registered', post(`/api/v1/uploads/${open}/confirm`, owner, JSON.stringify({ hashes: ['b'.repeat(64)] })), 400, 'invalid_body']);

@@ -196,4 +196,52 @@ describe('bodies', () => {
     cases.push(['body that is not the chunk', async () => upload({ ...fresh, data: held.data }, await putTokenFor(fresh)), 400, 'hash_mismatch']);
     await refused(cases);
   });
+
+  it('answers what the platform hands on of a broken request as the client\'s fault, and what it refuses itself changes nothing', async () => {
+    const t = await mgmtToken(held.content);
+    if (target.kind === 'worker') {
+      // In-process, the runtime hands the application a body that fails part-way (a client
+      // stopping short of its Content-Length) and any Content-Length a request carries.
+      const cutOff = () => new ReadableStream<Uint8Array>({ start(c) { c.enqueue(fresh.data.subarray(0, 100)); c.error(new TypeError('Network connection lost.')); } });
+      const cases: [string, () => Response | Promise<Response>, number, string][] = [
+        ['chunk cut off', async () => call(`/v1/chunks/${fresh.hash}`, { method: 'PUT', headers: auth(await putTokenFor(fresh)), body: cutOff() }), 400, 'bad_request'],
+        ['batch cut off', () => call('/v1/chunks/check', { method: 'POST', headers: { ...auth(t), 'content-type': 'application/json' }, body: cutOff() }), 400, 'bad_request'],
+      ];
+      for (const cl of ['abc', '-1', '1, 2', '0x10']) {
+        cases.push([`Content-Length ${cl}`, async () => call(`/v1/chunks/${fresh.hash}`, { method: 'PUT', headers: { ...auth(await putTokenFor(fresh)), 'content-length': cl }, body: fresh.data }), 400, 'bad_request']);
+      }
+      return refused(cases);
+    }
+    // Over real HTTP, byte for byte on a socket of its own: whether the application or Node's
+    // HTTP parser (selfhost/server.ts) catches it, the answer is the envelope.
+    const before = await objects();
+    const put = `PUT /v1/chunks/${fresh.hash} HTTP/1.1\r\nHost: n1\r\nAuthorization: Bearer ${await putTokenFor(fresh)}\r\nConnection: close\r\n`;
+    const body = Buffer.from(fresh.data.subarray(0, 100)).toString('latin1');
+    for (const [what, rest] of [
+      ['a body shorter than its Content-Length', `Content-Length: ${fresh.data.length}\r\n\r\n${body}`],
+      ['a chunk size that is not hex', `Transfer-Encoding: chunked\r\n\r\nzz\r\n${body}\r\n0\r\n\r\n`],
+      ['a chunked body cut off', `Transfer-Encoding: chunked\r\n\r\n1000\r\n${body}`],
+      ...['abc', '-1', '1, 2', '+5'].map((cl) => [`Content-Length ${cl}`, `Content-Length: ${cl}\r\n\r\n${body}`]),
+    ]) {
+      const r = await exchange(target.url, put + rest);
+      expect([r.status, r.type, JSON.parse(r.body || 'null')?.error?.code], what).toEqual([400, 'application/json', 'bad_request']);
+    }
+    expect(await objects()).toBe(before);
+  });
 });
+
+/** One request written as is on its own connection, half-closed after; its status, type and body. */
+async function exchange(base: string, text: string): Promise<{ status: number; type: string; body: string }> {
+  const { connect } = await import('node:net');
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const s = connect(Number(port), hostname, () => s.end(Buffer.from(text, 'latin1')));
+    let out = '';
+    s.on('data', (d: Buffer) => { out += d.toString('latin1'); });
+    s.on('error', reject);
+    s.on('close', () => {
+      const [head, ...rest] = out.split('\r\n\r\n');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), type: /content-type: ([^\r]*)/i.exec(head)?.[1] ?? '', body: rest.join('\r\n\r\n') });
+    });
+  });
+}

@@ -5,7 +5,7 @@
 import { webcrypto } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,12 +17,30 @@ import { sha256Hex } from '../../protocol/hash.ts';
 import { chunkUrl } from '../../protocol/node-protocol.ts';
 import { chunkPlan } from '../../protocol/split.ts';
 import { putChunk } from '../../protocol/upload/put-chunk.ts';
+import { expiresIn, issueToken } from '../../protocol/tokens.ts';
+import { importPrivateKey } from '../../protocol/signing.ts';
+import { MAX_PROBE_BYTES, PUBLIC_PROBE_BYTES } from '../../protocol/node-protocol.ts';
 import { cli, nodeInventory, startTestStack, type TestStack } from './local-stack.ts';
 import { randomFile, sha256 } from './files.ts';
 
 const cryptoLike = webcrypto as unknown as CryptoLike;
 const CS = 64 * 1024;
 const ANON = { env: { BUNSAN_TOKEN: '' } }; // a viewer: no API token at all
+
+/** One request written byte for byte on its own connection (then half-closed); the status line and body of the answer. */
+function rawRequest(url: string, text: string): Promise<{ status: number; type: string; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const s = connect(Number(port), hostname, () => s.end(text));
+    let out = '';
+    s.on('data', (d) => { out += d.toString(); });
+    s.on('error', reject);
+    s.on('close', () => {
+      const [head, ...rest] = out.split('\r\n\r\n');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), type: /content-type: ([^\r]*)/i.exec(head)?.[1] ?? '', body: rest.join('\r\n\r\n') });
+    });
+  });
+}
 
 describe('security on the live stack', () => {
   let stack: TestStack;
@@ -237,5 +255,59 @@ describe('security on the live stack', () => {
     } finally {
       await new Promise((r) => old.close(r));
     }
+  });
+
+  it('a live portal and node answer every broken request that reaches them with an envelope', async () => {
+    const node = stack.nodes[0];
+    const key = await importPrivateKey(cryptoLike, stack.secrets.SIGNING_KEY);
+    const hash = 'e'.repeat(64);
+    const put = await issueToken(cryptoLike, key, { t: 'put', c: 'f'.repeat(32), v: 1, n: node.id, h: hash, s: 'c'.repeat(64), exp: expiresIn(Date.now(), 60) });
+    const heads: [string, string, string][] = [
+      ['portal', stack.portalUrl, `POST /api/v1/providers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${stack.secrets.ADMIN_TOKEN}\r\nContent-Type: application/json\r\n`],
+      ['node', node.url, `PUT /v1/chunks/${hash} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${put}\r\n`],
+    ];
+    const before = await inventories();
+    for (const [who, url, head] of heads) {
+      for (const [what, rest] of [
+        ['a body shorter than its Content-Length', 'Content-Length: 100\r\nConnection: close\r\n\r\n{"name":"x"}'],
+        ['a chunk size that is not hex', 'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n{"name":"x"}\r\n0\r\n\r\n'],
+        ['a chunked body cut off', 'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n40\r\n{"name":"x"}'],
+        ['a Content-Length past any limit', `Content-Length: ${'9'.repeat(20)}\r\nConnection: close\r\n\r\n{"name":"x"}`],
+      ]) {
+        const r = await rawRequest(url, head + rest);
+        expect([r.status, r.type], `${who}: ${what}: ${r.body}`).toEqual([what.includes('limit') ? 413 : 400, 'application/json']);
+        expect(JSON.parse(r.body).error.code).toBe(what.includes('limit') ? 'payload_too_large' : 'bad_request');
+      }
+      // A Content-Length that is not a number never reaches the Worker: workerd's HTTP parser
+      // answers it itself (docs/security.md). Whatever answers, nothing is accepted.
+      for (const cl of ['abc', '-1', '1, 2', '+5', '1e3']) {
+        const r = await rawRequest(url, `${head}Content-Length: ${cl}\r\nConnection: close\r\n\r\n{"name":"x"}`);
+        expect(r.status, `${who}: Content-Length ${cl}`).toBeGreaterThanOrEqual(400);
+        if (r.type.startsWith('application/json')) expect([r.status < 500, JSON.parse(r.body).error.code]).toEqual([true, 'bad_request']);
+      }
+    }
+    expect(await inventories()).toBe(before);
+  });
+
+  it('a live node answers another content\'s chunk as an absent one, and sends large probes only with a token', async () => {
+    const { id } = await upload(2 * CS, ['--replicas', '1']);
+    const api = createApiClient({ portal: stack.portalUrl, token: stack.token, fetch: (u, i) => fetch(u, i) });
+    const m = await api.manifest(id);
+    const holder = m.nodes.find((n) => n.id === m.chunks[0].nodes[0])!;
+    const stranger = await issueToken(cryptoLike, await importPrivateKey(cryptoLike, stack.secrets.SIGNING_KEY), { t: 'get', c: 'd'.repeat(32), exp: expiresIn(Date.now(), 60) });
+    const answer = async (hash: string) => {
+      const res = await fetch(chunkUrl(holder.url, hash), { headers: { authorization: `Bearer ${stranger}` } });
+      return [res.status, await res.text()];
+    };
+    expect(await answer(m.chunks[0].hash)).toEqual(await answer('0'.repeat(64)));
+    expect((await answer(m.chunks[0].hash))[0]).toBe(404);
+
+    const probe = (q: string) => fetch(`${holder.url}/v1/probe?${q}`);
+    const small = await probe(`bytes=${PUBLIC_PROBE_BYTES}`);
+    expect([small.status, (await small.arrayBuffer()).byteLength]).toEqual([200, PUBLIC_PROBE_BYTES]);
+    const big = await probe(`bytes=${MAX_PROBE_BYTES}`);
+    expect([big.status, ((await big.json()) as { error: { code: string } }).error.code]).toEqual([401, 'unauthorized']);
+    const allowed = await probe(`bytes=${PUBLIC_PROBE_BYTES + 1}&t=${encodeURIComponent(m.tokens.get)}`);
+    expect([allowed.status, (await allowed.arrayBuffer()).byteLength]).toEqual([200, PUBLIC_PROBE_BYTES + 1]);
   });
 });
