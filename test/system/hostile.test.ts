@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient } from '../../protocol/api-client.ts';
+import { MAX_FILE_BYTES } from '../../protocol/api.ts';
 import { fromBase64Url } from '../../protocol/bytes.ts';
 import { deriveContentKey, sealChunk } from '../../protocol/chunk-crypto.ts';
 import type { CryptoLike } from '../../protocol/crypto-like.ts';
@@ -309,5 +310,34 @@ describe('security on the live stack', () => {
     expect([big.status, ((await big.json()) as { error: { code: string } }).error.code]).toEqual([401, 'unauthorized']);
     const allowed = await probe(`bytes=${PUBLIC_PROBE_BYTES + 1}&t=${encodeURIComponent(m.tokens.get)}`);
     expect([allowed.status, (await allowed.arrayBuffer()).byteLength]).toEqual([200, PUBLIC_PROBE_BYTES + 1]);
+  });
+
+  it('an open costs the same whatever size it declares, and a provider stays within its quota of open uploads', async () => {
+    const api = createApiClient({ portal: stack.portalUrl, token: stack.token, fetch: (u, i) => fetch(u, i) });
+    const operator = createApiClient({ portal: stack.portalUrl, token: stack.secrets.ADMIN_TOKEN, fetch: (u, i) => fetch(u, i) });
+    const timed = async (size: number) => {
+      const t0 = performance.now();
+      const s = await operator.openUpload({ name: 'big.bin', size, replicas: 1, chunking: { mode: 'irregular', min: CS, max: CS + 1 } });
+      const ms = performance.now() - t0;
+      await operator.remove(s.id);
+      return { ms, chunks: s.chunkCount };
+    };
+    const small: number[] = [];
+    const large: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      small.push((await timed(1024)).ms);
+      const big = await timed(MAX_FILE_BYTES);
+      expect(big.chunks).toBeGreaterThan(MAX_FILE_BYTES / (CS + 1) - 1);
+      large.push(big.ms);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    expect(median(large)).toBeLessThan(5 * median(small));
+
+    // The default quota of declared bytes (4 TiB) is the provider's, and a refusal leaves nothing behind.
+    const refused = await api.openUpload({ name: 'too-big.bin', size: MAX_FILE_BYTES }).catch((e) => e);
+    expect(refused).toMatchObject({ code: 'quota_exceeded' });
+    expect(refused.message).toMatch(/commit or remove an open upload first/);
+    const within = await api.openUpload({ name: 'fits.bin', size: 2 ** 40 });
+    await api.remove(within.id);
   });
 });
