@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { BunsanError } from '../protocol/errors.ts';
 import { createApiClient } from '../protocol/api-client.ts';
 import { resolveCredentials } from './config.ts';
+import { jsonShown, shown } from './format.ts';
 import { getCommand } from './commands/get.ts';
 import { infoCommand, lsCommand, rmCommand } from './commands/catalog.ts';
 import { findCommand, nodesCommand, registryCommand, sweepCommand } from './commands/nodes.ts';
@@ -86,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE + '\n');
       return command || values.help ? 0 : 2;
     }
-    const out = (obj: unknown, text: string) => process.stdout.write((json ? JSON.stringify(obj) : text) + '\n');
+    const out = (obj: unknown, text: string) => process.stdout.write((json ? jsonShown(obj) : shown(text)) + '\n');
     // A self-hosted node has its own key and its portal in its folder: no API credentials.
     if (command === 'node') {
       await nodeCommand({ args, flags: values, json, api: null as never, admin: null, home: '', out });
@@ -102,8 +103,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const e = err instanceof BunsanError ? err
       : new BunsanError('bad_request', err instanceof Error ? err.message : String(err));
-    if (json) process.stdout.write(JSON.stringify(e.toEnvelope()) + '\n');
-    process.stderr.write(`bunsan: ${e.code}: ${e.message.split('\n')[0]}\n`);
+    if (json) process.stdout.write(jsonShown(e.toEnvelope()) + '\n');
+    process.stderr.write(`bunsan: ${e.code}: ${shown(e.message.split('\n')[0])}\n`);
     return 1;
   }
 }

@@ -1,10 +1,11 @@
 // A progress bar on stderr when it is a terminal; nothing at all when piped or with --json.
-import { formatBytes } from './format.ts';
+import { formatBytes, shown } from './format.ts';
 
 export interface Progress { update(done: number, total: number): void; finish(): void }
 
-export function progressBar(label: string, enabled = !!process.stderr.isTTY): Progress {
+export function progressBar(raw: string, enabled = !!process.stderr.isTTY): Progress {
   if (!enabled) return { update() {}, finish() {} };
+  const label = shown(raw);
   const started = Date.now();
   let last = 0;
   return {

@@ -2,8 +2,11 @@
 import type { NodeGate } from './lifecycle/node-gate.ts';
 import type { Sweeper } from './lifecycle/sweeper.ts';
 import type { ContentManager } from './manager/content-manager.ts';
+import type { ClientAddressEnv } from './client-address.ts';
+import type { UploadLimitVars } from './upload-limits.ts';
 
-export interface PortalEnv {
+/** UPLOAD_QUOTA_UPLOADS, UPLOAD_QUOTA_BYTES, UPLOAD_IDLE_SECONDS: see upload-limits.ts; CLIENT_ADDRESS_HEADER: client-address.ts */
+export interface PortalEnv extends UploadLimitVars, ClientAddressEnv {
   DB: D1Database;
   MANAGER: DurableObjectNamespace<ContentManager>;
   /** Ed25519 PKCS#8 (base64url), a wrangler secret: signs tokens and stamps */
@@ -40,9 +43,11 @@ export interface PortalEnv {
   MOVE_BYTES_PER_SECOND?: string;
 }
 
-export interface NodeEnv {
+export interface NodeEnv extends ClientAddressEnv {
   BUCKET: R2Bucket;
   NODE_ID: string;
   SIGNING_PUBLIC_KEY: string;
   REGION?: string;
+  /** Rate Limiting binding of /v1/probe, keyed by node and client address; absent: no limit */
+  RATE_LIMIT_PROBE?: RateLimit;
 }

@@ -14,9 +14,16 @@ export function errorResponse(err: unknown): Response {
   return Response.json(body, { status: e ? e.status : 500, headers: { 'cache-control': 'no-store' } });
 }
 
-/** Reads a body up to `limit` bytes; the declared length is checked first so nothing is read in vain. */
+/**
+ * Reads a body up to `limit` bytes; the declared length is checked first so nothing is read in
+ * vain. A body the runtime cannot deliver (shorter than its Content-Length, broken chunked
+ * framing, the client gone) is the client's fault: 400, not 500.
+ */
 export async function readBodyLimited(req: Pick<Request, 'headers' | 'body'>, limit: number): Promise<Uint8Array> {
   const declared = req.headers.get('content-length');
+  if (declared !== null && declared.trim() !== '' && !/^\s*\d+\s*$/.test(declared)) {
+    throw new BunsanError('bad_request', 'Content-Length must be a number of bytes');
+  }
   if (declared !== null && Number(declared) > limit) {
     throw new BunsanError('payload_too_large', `body exceeds ${limit} bytes`);
   }
@@ -25,7 +32,13 @@ export async function readBodyLimited(req: Pick<Request, 'headers' | 'body'>, li
   const parts: Uint8Array[] = [];
   let n = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      throw new BunsanError('bad_request', 'the request body is malformed or ended before its declared length');
+    }
+    const { done, value } = chunk;
     if (done) break;
     n += value.byteLength;
     if (n > limit) {

@@ -6,6 +6,7 @@ import { NodeState } from './lifecycle/node-state.ts';
 import { NodeInfo, NodeUrl } from './manifest.ts';
 import { MediaIndex } from './media/media-index.ts';
 import { Chunking, DEFAULT_CHUNK, MAX_CHUNK, MIN_CHUNK } from './split.ts';
+import { labelProblem } from './text.ts';
 
 export const MAX_FILE_BYTES = 2 ** 45; // 32 TiB: comfortably within exact JS integers
 export const MAX_REPLICAS = 8;
@@ -19,9 +20,14 @@ export type Placement = z.infer<typeof Placement>;
 /** A node's security grade: 0 (anything) to 9 (the operator's most trusted nodes). */
 export const Grade = z.number().int().min(0).max(9);
 const EpochMs = z.number().int().nonnegative().max(8.64e15);
+/** Text that others will read (a name, a label, a region): nothing in it may hide or reorder what it says. */
+const Label = (what: string, min: number, max: number) => z.string().min(min).max(max).superRefine((s, ctx) => {
+  const problem = labelProblem(s, what);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 export const OpenUploadRequest = z.object({
-  name: z.string().min(1).max(255).refine((s) => !/[\u0000-\u001f/\\]/.test(s), 'name must be a plain file name'),
+  name: Label('name', 1, 255).refine((s) => !/[/\\]/.test(s), 'name must be a plain file name'),
   type: z.string().max(255).regex(/^[\x20-\x7e]*$/).default('application/octet-stream'),
   size: z.number().int().nonnegative().max(MAX_FILE_BYTES),
   replicas: z.number().int().min(1).max(MAX_REPLICAS).default(2),
@@ -214,7 +220,7 @@ export const SweepReport = z.object({
 });
 export const RebuildResponse = z.object({ nodes: z.array(NodeId) });
 
-export const CreateProviderRequest = z.object({ name: z.string().min(1).max(64) }).strict();
+export const CreateProviderRequest = z.object({ name: Label('name', 1, 64) }).strict();
 export const CreateProviderResponse = z.object({ id: z.string(), token: z.string() });
 
 export const KeysResponse = z.object({ signingPublicKey: z.string() });

@@ -14,6 +14,7 @@ export const ERROR_STATUS = {
   wrong_audience: 403,
   grant_revoked: 403,
   not_published: 403,
+  quota_exceeded: 403,
   not_found: 404,
   content_not_found: 404,
   chunk_not_found: 404,

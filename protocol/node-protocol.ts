@@ -15,5 +15,10 @@ export const STAMP_HEADER = 'bunsan-stamp';
 /** Response header carrying the content id the chunk was stored for. */
 export const CONTENT_HEADER = 'bunsan-content';
 export const MAX_PROBE_BYTES = 8 * 1024 * 1024;
+/**
+ * The largest probe a node sends without a credential: the engine asks 32 KiB. Anything larger
+ * costs the node real egress, so it needs a download token (of any content), `?t=` or Bearer.
+ */
+export const PUBLIC_PROBE_BYTES = 64 * 1024;
 
 export const chunkUrl = (base: string, hash: string) => base.replace(/\/+$/, '') + NODE_PATHS.chunk(hash);

@@ -11,7 +11,7 @@ import type { CryptoLike } from '../../protocol/crypto-like.ts';
 import type { MediaIndex } from '../../protocol/media/media-index.ts';
 import { BunsanError } from '../../protocol/errors.ts';
 import { declaredType } from '../../protocol/serve/media-type.ts';
-import { DEFAULT_CHUNK, MAX_CHUNK, MIN_CHUNK, planChunks } from '../../protocol/split.ts';
+import { chunkPlan, DEFAULT_CHUNK, MAX_CHUNK, MIN_CHUNK } from '../../protocol/split.ts';
 import { uploadDirect } from '../../protocol/upload/direct.ts';
 import type { CommandContext } from '../main.ts';
 import { progressBar } from '../progress.ts';
@@ -131,17 +131,20 @@ export async function uploadCommand(c: CommandContext): Promise<void> {
 async function uploadThroughGateway(
   api: ApiClient, session: UploadSession, path: string, onBytes: (n: number) => void,
 ): Promise<{ sentChunks: number; skippedChunks: number; peakEdgeBufferedBytes: number }> {
-  const spans = await planChunks(cryptoLike, session.size, session.chunking);
+  // Only the spans at segment edges are asked of the plan: it is never built whole.
+  const plan = chunkPlan(cryptoLike, session.size, session.chunking);
+  const count = session.chunkCount;
+  const startOf = async (i: number) => (i < count ? (await plan.span(i))!.offset : session.size);
   const stored = new Set(session.stored);
   let next = 0;
   let sentChunks = 0;
   let peakEdgeBufferedBytes = 0;
-  while (next < spans.length && stored.has(next)) next++;
+  while (next < count && stored.has(next)) next++;
   let failures = 0;
-  while (next < spans.length) {
-    const last = Math.min(spans.length, next + GATEWAY_SEGMENT_CHUNKS) - 1;
-    const start = spans[next].offset;
-    const end = spans[last].offset + spans[last].length; // exclusive
+  while (next < count) {
+    const last = Math.min(count, next + GATEWAY_SEGMENT_CHUNKS) - 1;
+    const start = await startOf(next);
+    const end = await startOf(last + 1); // exclusive
     const body = Readable.toWeb(createReadStream(path, { start, end: end - 1, highWaterMark: 256 * 1024 })) as ReadableStream<Uint8Array>;
     try {
       const r = await api.gateway(session.id, next, body, { duplex: 'half' } as RequestInit);
@@ -154,9 +157,9 @@ async function uploadThroughGateway(
       // A dropped connection or a node hiccup: ask the manager what it has and go on from there.
       if (!(err instanceof BunsanError) || err.status < 500 || ++failures > GATEWAY_RETRIES) throw err;
       const done = new Set((await api.session(session.id)).stored);
-      while (next < spans.length && done.has(next)) next++;
+      while (next < count && done.has(next)) next++;
     }
-    onBytes(next < spans.length ? spans[next].offset : session.size);
+    onBytes(await startOf(next));
   }
-  return { sentChunks, skippedChunks: spans.length - sentChunks, peakEdgeBufferedBytes };
+  return { sentChunks, skippedChunks: count - sentChunks, peakEdgeBufferedBytes };
 }

@@ -20,12 +20,13 @@ export async function commitUpload(deps: ManagerDeps, caller: Caller, rawMedia?:
   const sent = checkMedia(rawMedia, record.size);
   if (record.state === 'committed') return { id: record.id, version: record.version, committedAt: record.committedAt! };
   if (record.state !== 'uploading') throw new BunsanError('conflict', `content is ${record.state}`);
-  const chunks = store.chunks();
-  const complete = new Set(store.completeIndices(record.replicas));
-  const missing = chunks.filter((c) => !complete.has(c.idx)).map((c) => c.idx);
-  if (missing.length > 0) {
-    throw new BunsanError('upload_incomplete', `${missing.length} of ${chunks.length} chunks lack confirmed replicas`, { missing: missing.slice(0, 100) });
+  // Counted, not listed: a chunk never registered has no row, and only the first missing are named.
+  const complete = store.completeCount(record.replicas);
+  if (complete < record.chunkCount) {
+    throw new BunsanError('upload_incomplete', `${record.chunkCount - complete} of ${record.chunkCount} chunks lack confirmed replicas`,
+      { missing: store.incompleteIndices(record.replicas, record.chunkCount, 100) });
   }
+  const chunks = store.chunks();
   await collectGarbage(deps);
   const now = deps.now();
   const hashes = chunks.map((c) => c.hash!);

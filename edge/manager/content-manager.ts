@@ -30,7 +30,8 @@ import { askReconcile, deferReconcile, reconcileSlice, reconcileState } from './
 import { removeContent } from './remove.ts';
 import { runDueAudits } from './replica-audit.ts';
 import { dueDuty, nextAlarmAt } from './schedule.ts';
-import { ManagerStore } from './store.ts';
+import { uploadLimits } from '../upload-limits.ts';
+import { ManagerStore, type ContentRecord } from './store.ts';
 import { buildInfo, buildManifest, sessionOf } from './views.ts';
 import { BunsanError } from '../../protocol/errors.ts';
 
@@ -52,13 +53,26 @@ export class ContentManager extends DurableObject<PortalEnv> {
     return { env: this.env, store: this.store, key: await signingKey(this.env.SIGNING_KEY), now: () => Date.now(), fetch: (u: RequestInfo | URL, i?: RequestInit) => fetch(u, i) };
   }
 
-  /** One alarm serves the delete retry, the retention end and the audits: set it to whichever is due first. */
+  /** One alarm serves the delete retry, the retention end, the audits and idle uploads: set it to whichever is due first. */
   private async reschedule(): Promise<void> {
     const record = this.store.record();
     const reconcileDue = record?.state === 'committed' ? reconcileState(await this.deps()).due : null;
-    const at = nextAlarmAt(record, Date.now(), this.audits.nextDue(), reconcileDue);
+    const at = nextAlarmAt(record, Date.now(), this.audits.nextDue(), reconcileDue, this.idleDue(record));
     if (at === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(at);
+  }
+
+  /** When an open upload counts as abandoned: its last progress (or its open) plus the idle limit. */
+  private idleDue(record: ContentRecord | null): number | null {
+    if (record?.state !== 'uploading') return null;
+    return (this.store.lastActivity() ?? record.createdAt) + uploadLimits(this.env).idleMs;
+  }
+
+  /** The owner made progress: the idle clock starts again (an upload from before the clock gets its alarm now). */
+  private async progressed<T>(result: T): Promise<T> {
+    this.store.touch(Date.now());
+    if ((await this.ctx.storage.getAlarm()) === null) await this.reschedule();
+    return result;
   }
 
   private async finishRemoval(r: Removal): Promise<Removal> {
@@ -74,6 +88,7 @@ export class ContentManager extends DurableObject<PortalEnv> {
   open(input: OpenInput): Promise<RpcResult<UploadSession>> {
     return toRpc(async () => {
       const session = await openUpload(await this.deps(), input);
+      this.store.touch(Date.now());
       await this.reschedule();
       return session;
     });
@@ -84,16 +99,20 @@ export class ContentManager extends DurableObject<PortalEnv> {
   }
 
   register(caller: Caller, body: RegisterChunksRequest): Promise<RpcResult<RegisterChunksResponse>> {
-    return toRpc(async () => registerChunks(await this.deps(), caller, body));
+    return toRpc(async () => this.progressed(await registerChunks(await this.deps(), caller, body)));
   }
 
   confirm(caller: Caller, hashes: string[]): Promise<RpcResult<ConfirmResponse>> {
-    return toRpc(async () => confirmChunks(await this.deps(), caller, hashes));
+    return toRpc(async () => this.progressed(await confirmChunks(await this.deps(), caller, hashes)));
   }
 
   /** `media`: the uploader's index, checked here (the portal has parsed it, but trusts nothing it relays) */
   commit(caller: Caller, media?: unknown): Promise<RpcResult<CommitResponse>> {
-    return toRpc(async () => commitUpload(await this.deps(), caller, media));
+    return toRpc(async () => {
+      const done = await commitUpload(await this.deps(), caller, media);
+      await this.reschedule(); // an idle upload's wake-up is not needed any more
+      return done;
+    });
   }
 
   /** The edge indexer's state in gateway mode, to go on from where the last request left it. */
@@ -102,7 +121,7 @@ export class ContentManager extends DurableObject<PortalEnv> {
   }
 
   saveMediaProgress(caller: Caller, state: IndexerSnapshot): Promise<RpcResult<null>> {
-    return toRpc(async () => (saveMediaProgress(await this.deps(), caller, state), null));
+    return toRpc(async () => this.progressed((saveMediaProgress(await this.deps(), caller, state), null)));
   }
 
   manifest(access: ViewerAccess = {}): Promise<RpcResult<Manifest>> {
@@ -186,7 +205,8 @@ export class ContentManager extends DurableObject<PortalEnv> {
 
   /**
    * Audits reported replicas, runs a slice of a reconcile pass, retries a delete that could not
-   * reach every node, and deletes the content when retention ends.
+   * reach every node, deletes the content when retention ends, and removes an upload left idle
+   * too long.
    */
   async alarm(): Promise<void> {
     if (this.store.record()?.state === 'committed' && this.audits.nextDue() !== null) await runDueAudits(await this.deps(), this.audits);
@@ -199,13 +219,19 @@ export class ContentManager extends DurableObject<PortalEnv> {
       });
     }
     const record = this.store.record();
-    const duty = dueDuty(record, Date.now());
+    const duty = dueDuty(record, Date.now(), this.idleDue(record));
     if (!record || !duty) return this.reschedule();
     const deps = await this.deps();
     if (duty === 'expire') {
       await logEvent(this.env.DB, { at: deps.now(), kind: 'content-expired', content: record.id, detail: { expireAt: record.expireAt } }).run();
     }
+    if (duty === 'abandoned') {
+      const since = this.store.lastActivity() ?? record.createdAt;
+      await logEvent(this.env.DB, { at: deps.now(), kind: 'upload-abandoned', content: record.id, bytes: record.size, detail: { idleSince: since } }).run();
+    }
     // The same flow as `rm`, as the operator: every replica on every node, then the catalog entry.
+    // Every node call has its deadline (edge/node-client.ts); a node that does not answer keeps
+    // the content deleting, and the next alarm asks again.
     const r = await removeContent(deps, { providerId: record.providerId, admin: true }).catch((e): Removal => {
       if (e instanceof BunsanError) return { state: 'deleting', pendingNodes: [] };
       throw e;

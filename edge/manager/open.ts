@@ -1,16 +1,17 @@
 // Opening an upload: a fresh content secret (wrapped under the KEK at rest), the signed upload
 // stamp that salts every chunk key (and carries the publish/expire window) and the chunk plan,
 // fixed before the first byte moves. Where each chunk goes is decided as it is registered, over
-// the directory as it is then.
+// the directory as it is then. The plan is its parameters and its count, never its spans: an
+// open costs the same for 1 KiB as for the largest file.
 import type { OpenUploadParsed, UploadSession } from '../../protocol/api.ts';
 import { toBase64Url, toHex } from '../../protocol/bytes.ts';
 import { SECRET_BYTES } from '../../protocol/chunk-crypto.ts';
 import { randomBytes } from '../../protocol/crypto-like.ts';
 import { BunsanError } from '../../protocol/errors.ts';
-import { planChunks, type Chunking } from '../../protocol/split.ts';
+import { chunkPlan, IRREGULAR_BLOCK, type Chunking } from '../../protocol/split.ts';
 import { signStamp, stampDigest, type UploadStamp } from '../../protocol/stamps.ts';
 import { wrapSecret } from '../keys.ts';
-import { insertContent } from '../registry/contents.ts';
+import { insertContent, openUploadsOf, type UploadQuota } from '../registry/contents.ts';
 import { logEvent } from '../registry/events.ts';
 import type { ManagerDeps } from './deps.ts';
 import { eligible } from '../../protocol/lifecycle/target.ts';
@@ -22,6 +23,8 @@ export interface OpenInput {
   id: string;
   providerId: string;
   request: OpenUploadParsed;
+  /** the provider's limits on open uploads (upload-limits.ts); absent for the operator */
+  quota?: UploadQuota;
 }
 
 export async function openUpload(deps: ManagerDeps, input: OpenInput): Promise<UploadSession> {
@@ -40,27 +43,37 @@ export async function openUpload(deps: ManagerDeps, input: OpenInput): Promise<U
   const c = req.chunking;
   const chunking: Chunking = c.mode === 'regular'
     ? { mode: 'regular', size: c.size }
-    : { mode: 'irregular', min: c.min, max: c.max, seed: toHex(randomBytes(crypto, 16)) };
+    : { mode: 'irregular', min: c.min, max: c.max, seed: toHex(randomBytes(crypto, 16)), block: IRREGULAR_BLOCK };
   const version = 1;
   const payload: UploadStamp = { t: 'upload-stamp', c: input.id, v: version, at: now, nonce: toHex(randomBytes(crypto, 16)) };
   if (req.publishAt !== undefined) payload.publishAt = req.publishAt;
   if (req.expireAt !== undefined) payload.expireAt = req.expireAt;
   const stamp = await signStamp(crypto, deps.key, payload);
   const secret = randomBytes(crypto, SECRET_BYTES);
-  const spans = await planChunks(crypto, req.size, chunking);
-  store.insertPlan(spans);
+  const chunkCount = await chunkPlan(crypto, req.size, chunking).count();
+  // The catalog entry first, counted against the quota in the same statement: a refusal leaves
+  // nothing behind, here or in the registry.
+  const entry = { id: input.id, providerId: input.providerId, request: req, version, chunkCount, createdAt: now };
+  const inserted = await insertContent(env.DB, entry, input.quota).run();
+  if (!inserted.meta.changes) throw await overQuota(env.DB, input.providerId, req.size, input.quota!);
   store.saveRecord({
     id: input.id, version, providerId: input.providerId, name: req.name, type: req.type, size: req.size,
-    replicas: req.replicas, chunking, chunkCount: spans.length, state: 'uploading', stamp,
+    replicas: req.replicas, chunking, chunkCount, state: 'uploading', stamp,
     stampDigest: await stampDigest(crypto, stamp),
     wrappedSecret: toBase64Url(await wrapSecret(env.KEK, input.id, secret)), createdAt: now,
     visibility: req.visibility, placement: req.placement, minGrade: req.minGrade,
     ...(req.publishAt !== undefined ? { publishAt: req.publishAt } : {}),
     ...(req.expireAt !== undefined ? { expireAt: req.expireAt } : {}),
   });
-  await env.DB.batch([
-    insertContent(env.DB, { id: input.id, providerId: input.providerId, request: req, version, chunkCount: spans.length, createdAt: now }),
-    logEvent(env.DB, { at: now, kind: 'upload-open', content: input.id, bytes: req.size, detail: { visibility: req.visibility, minGrade: req.minGrade, placement: req.placement } }),
-  ]);
+  await logEvent(env.DB, { at: now, kind: 'upload-open', content: input.id, bytes: req.size, detail: { visibility: req.visibility, minGrade: req.minGrade, placement: req.placement } }).run();
   return sessionOf(deps, { providerId: input.providerId, admin: false });
+}
+
+async function overQuota(db: D1Database, providerId: string, size: number, quota: UploadQuota): Promise<BunsanError> {
+  const open = await openUploadsOf(db, providerId);
+  const details = { openUploads: open.uploads, openBytes: open.bytes, maxUploads: quota.uploads, maxBytes: quota.bytes };
+  const why = open.uploads >= quota.uploads
+    ? `${open.uploads} uploads are open, the most a provider may have`
+    : `${open.bytes} bytes are declared by open uploads, and ${size} more would pass the limit of ${quota.bytes}`;
+  return new BunsanError('quota_exceeded', `${why}: commit or remove an open upload first`, details);
 }

@@ -9,6 +9,7 @@ import { checkOnNode } from '../node-client.ts';
 import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
 import { loadDirectory, type Directory } from './directory.ts';
 import { uploadDirectory } from './reconcile.ts';
+import { plannedChunks } from './chunk-plan.ts';
 import type { ContentRecord } from './store.ts';
 
 function requireUploading(record: ContentRecord): void {
@@ -24,8 +25,9 @@ export async function registerChunks(deps: ManagerDeps, caller: Caller, body: Re
   const dir = uploadDirectory(await loadDirectory(deps.env, now));
   const out: RegisterChunksResponse['chunks'] = [];
   // Validate the whole batch before changing anything: bad input changes nothing.
+  const planned = await plannedChunks(store, record, body.chunks.map((c) => c.index));
   const rows = body.chunks.map((c) => {
-    const row = store.chunk(c.index);
+    const row = planned.get(c.index);
     if (!row) throw new BunsanError('invalid_body', `chunk ${c.index} is outside the plan of ${record.chunkCount} chunks`);
     if (c.sealedLength !== row.len + SEAL_OVERHEAD) throw new BunsanError('invalid_body', `chunk ${c.index} must seal to ${row.len + SEAL_OVERHEAD} bytes`);
     const other = store.chunkByHash(c.hash);
@@ -40,7 +42,7 @@ export async function registerChunks(deps: ManagerDeps, caller: Caller, body: Re
       // A resumed upload re-sealed this chunk: the old copies become garbage to collect at commit.
       for (const r of store.replicas(row.hash)) store.setReplica(row.hash, r.node_id, 'deleting', now);
     }
-    store.setChunkHash(c.index, c.hash, c.sealedLength);
+    store.setChunkHash(row, c.hash, c.sealedLength);
     const have = new Map(store.replicas(c.hash).map((r) => [r.node_id, r.state]));
     const wanted = chooseNodes(record, dir, c.hash, [...have].filter(([, s]) => s !== 'deleting').map(([n]) => n));
     const targets: UploadTarget[] = [];

@@ -1,6 +1,9 @@
-// The manager's own SQLite: the record of one content version, its chunk plan, and every
-// replica with its state. This is the source document's distribution-server info DB for one
-// content; never assume a chunk lives in exactly one place.
+// The manager's own SQLite: the record of one content version, its chunks, and every replica
+// with its state. This is the source document's distribution-server info DB for one content;
+// never assume a chunk lives in exactly one place. A chunk's row is written when the uploader
+// registers it (its span computed from the plan then), never for the whole plan at open: what
+// an open costs must not grow with the size it declares. Uploads opened before that have a row
+// for every planned chunk, some without a hash yet; both read the same.
 import type { Chunking } from '../../protocol/split.ts';
 
 export type ContentState = 'uploading' | 'committed' | 'deleting';
@@ -77,8 +80,13 @@ export class ManagerStore {
     this.setMeta('record', r);
   }
 
-  insertPlan(spans: { index: number; offset: number; length: number }[]): void {
-    for (const s of spans) this.sql.exec('INSERT INTO chunks (idx, off, len) VALUES (?, ?, ?)', s.index, s.offset, s.length);
+  /** When the upload last made progress (open, register, confirm, gateway); null before this was kept. */
+  lastActivity(): number | null {
+    return this.meta<number>('active');
+  }
+
+  touch(now: number): void {
+    this.setMeta('active', now);
   }
 
   chunk(idx: number): ChunkRow | null {
@@ -98,8 +106,12 @@ export class ManagerStore {
     return this.sql.exec<ChunkRow>('SELECT * FROM chunks WHERE hash = ?', hash).toArray()[0] ?? null;
   }
 
-  setChunkHash(idx: number, hash: string, sealedLen: number): void {
-    this.sql.exec('UPDATE chunks SET hash = ?, sealed_len = ? WHERE idx = ?', hash, sealedLen, idx);
+  /** Records a registered chunk: its planned span and the hash and length it was sealed to. */
+  setChunkHash(row: Pick<ChunkRow, 'idx' | 'off' | 'len'>, hash: string, sealedLen: number): void {
+    this.sql.exec(
+      'INSERT INTO chunks (idx, off, len, sealed_len, hash) VALUES (?, ?, ?, ?, ?) ON CONFLICT(idx) DO UPDATE SET hash = excluded.hash, sealed_len = excluded.sealed_len',
+      row.idx, row.off, row.len, sealedLen, hash,
+    );
   }
 
   replicas(hash?: string): ReplicaRow[] {
@@ -139,9 +151,34 @@ export class ManagerStore {
 
   /** Indices whose chunk has at least `need` stored replicas. */
   completeIndices(need: number): number[] {
-    return this.sql.exec<{ idx: number }>(
+    return [...this.complete(need)];
+  }
+
+  private *complete(need: number): Generator<number> {
+    const rows = this.sql.exec<{ idx: number }>(
       `SELECT c.idx FROM chunks c JOIN replicas r ON r.hash = c.hash AND r.state = 'stored'
        GROUP BY c.idx HAVING COUNT(*) >= ? ORDER BY c.idx`, need,
-    ).toArray().map((r) => r.idx);
+    );
+    for (const r of rows) yield r.idx;
+  }
+
+  completeCount(need: number): number {
+    return this.sql.exec<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM (SELECT c.idx FROM chunks c JOIN replicas r ON r.hash = c.hash AND r.state = 'stored'
+       GROUP BY c.idx HAVING COUNT(*) >= ?)`, need,
+    ).one().n;
+  }
+
+  /** The first `limit` indices below `count` that are not complete, registered or not. */
+  incompleteIndices(need: number, count: number, limit: number): number[] {
+    const out: number[] = [];
+    let next = 0;
+    for (const idx of this.complete(need)) {
+      while (next < idx && out.length < limit) out.push(next++);
+      if (out.length >= limit) return out;
+      next = idx + 1;
+    }
+    while (next < count && out.length < limit) out.push(next++);
+    return out;
   }
 }

@@ -18,14 +18,14 @@ export async function getChunk(c: NodeContext): Promise<Response> {
   const hash = validHash(c.req.param('hash'));
   const token = await requireGet(c);
   const { store } = c.var.node;
+  // A token narrowed to one chunk is refused for any other before anything is looked up.
+  if (token.h !== undefined && token.h !== hash) throw new BunsanError('forbidden', 'the token does not grant this chunk');
   // head first: ownership must be checked and the range resolved against the size before
-  // any bytes are read.
+  // any bytes are read. A chunk held for another content gets the answer of an absent one, so
+  // that a token for one content cannot learn which other hashes this node holds.
   const head = await store.head(hash);
-  if (!head) throw notHere();
-  const meta = head.meta;
-  if (meta?.content !== token.c || (token.h !== undefined && token.h !== hash)) {
-    throw new BunsanError('forbidden', 'the token does not grant this chunk');
-  }
+  const meta = head?.meta;
+  if (!head || !meta || meta.content !== token.c) throw notHere();
 
   let range: ByteRange | null;
   try {

@@ -23,6 +23,8 @@ export interface NodeDeps {
   fixedLength?: (body: ReadableStream<Uint8Array>, length: number) => ReadableStream<Uint8Array>;
   /** told of every chunk body handed out, for the self-hosted node's reports */
   served?: (bytes: number) => void;
+  /** counts a probe against its client's budget, false once spent; absent: probes are not counted */
+  probeBudget?: (req: Request) => Promise<boolean>;
 }
 
 export type NodeHono = { Variables: { node: NodeDeps } };

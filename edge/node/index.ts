@@ -3,6 +3,7 @@
 import type { NodeEnv } from '../env.ts';
 import { createNodeApp } from './app.ts';
 import { COPY_TIMEOUT_MS, type NodeDeps } from './deps.ts';
+import { limitedProbes } from './probe.ts';
 import { r2Store } from './r2-store.ts';
 
 /** The node's dependencies from a Worker's bindings; `over` lets tests change the clock or the deadline. */
@@ -18,6 +19,7 @@ export function workerDeps(env: NodeEnv, over: Partial<NodeDeps> = {}): NodeDeps
     fetch: (input, init) => fetch(input, init),
     copyTimeoutMs: COPY_TIMEOUT_MS,
     fixedLength: (body, n) => body.pipeThrough(new FixedLengthStream(n)),
+    ...(env.RATE_LIMIT_PROBE ? { probeBudget: limitedProbes(env.RATE_LIMIT_PROBE, env.NODE_ID, env) } : {}),
     ...over,
   };
 }

@@ -10,7 +10,7 @@ import { BunsanError } from '../../protocol/errors.ts';
 import { ExactReader } from '../../protocol/exact-reader.ts';
 import { sha256Hex } from '../../protocol/hash.ts';
 import { MediaIndexer } from '../../protocol/media/media-indexer.ts';
-import { planChunks } from '../../protocol/split.ts';
+import { chunkPlan } from '../../protocol/split.ts';
 import { putChunk } from '../../protocol/upload/put-chunk.ts';
 import { fromRpc } from '../http.ts';
 import type { Caller } from '../manager/deps.ts';
@@ -24,14 +24,16 @@ export async function gatewayUpload(req: Request, stub: ReturnType<typeof manage
   const from = Number(fromRaw);
   const session = fromRpc(await stub.session(caller));
   if (session.state !== 'uploading') throw new BunsanError('conflict', `content is ${session.state}`);
-  const spans = await planChunks(crypto, session.size, session.chunking);
-  if (from > spans.length) throw new BunsanError('bad_request', `from=${from} is past the last chunk (${spans.length})`);
+  // The plan is walked from `from`, one span at a time: never built whole.
+  const plan = chunkPlan(crypto, session.size, session.chunking);
+  const count = session.chunkCount;
+  if (from > count) throw new BunsanError('bad_request', `from=${from} is past the last chunk (${count})`);
   if (!req.body) throw new BunsanError('bad_request', 'a request body is required');
   const ctx = { contentId: session.id, version: session.version, stampDigest: session.stampDigest };
   const key = await deriveContentKey(crypto, fromBase64Url(session.secret), ctx);
   const done = new Set(session.stored);
   const reader = new ExactReader(req.body.getReader());
-  const indexer = await resumeIndexer(stub, caller, from < spans.length ? spans[from].offset : session.size);
+  const indexer = await resumeIndexer(stub, caller, (await plan.span(from))?.offset ?? session.size);
   const indexedFrom = indexer?.position ?? 0;
   const inflight = new Set<Promise<void>>();
   let held = 0;
@@ -66,23 +68,25 @@ export async function gatewayUpload(req: Request, stub: ReturnType<typeof manage
   };
 
   let i = from;
-  for (; i < spans.length && !failure; i++) {
+  for await (const span of plan.spans(from)) {
+    if (failure) break;
     while (inflight.size >= WINDOW) await Promise.race(inflight);
     if (failure) break;
     let plain: Uint8Array;
     try {
-      plain = await reader.read(spans[i].length);
+      plain = await reader.read(span.length);
     } catch {
       // The uploader went away mid-body. Chunks already in flight still finish; it resumes at `next`.
       failure ??= new BunsanError('bad_request', `the request body was cut off in chunk ${i}`);
       break;
     }
-    if (plain.length < spans[i].length) break; // the body ended: a later request continues here
-    if (indexer && spans[i].offset + plain.length > indexer.position) indexer.push(plain.subarray(indexer.position - spans[i].offset));
-    if (done.has(i)) continue;
+    if (plain.length < span.length) break; // the body ended: a later request continues here
+    i = span.index + 1;
+    if (indexer && span.offset + plain.length > indexer.position) indexer.push(plain.subarray(indexer.position - span.offset));
+    if (done.has(span.index)) continue;
     held += plain.length;
     peak = Math.max(peak, held + reader.buffered);
-    const p: Promise<void> = store(i, plain)
+    const p: Promise<void> = store(span.index, plain)
       .catch((err) => { failure ??= err; })
       .finally(() => inflight.delete(p));
     inflight.add(p);
@@ -91,11 +95,11 @@ export async function gatewayUpload(req: Request, stub: ReturnType<typeof manage
   // What was fed after the last store (chunks already stored, read again) is kept too.
   if (indexer && indexer.position > indexedFrom) await stub.saveMediaProgress(caller, indexer.snapshot()).catch(() => null);
   if (failure) throw failure;
-  if (i >= spans.length && (await reader.read(1)).length > 0) {
+  if (i >= count && (await reader.read(1)).length > 0) {
     throw new BunsanError('bad_request', `body is longer than the declared size of ${session.size} bytes`);
   }
   let next = from;
-  while (next < spans.length && done.has(next)) next++;
+  while (next < count && done.has(next)) next++;
   return { next, storedChunks, peakBufferedBytes: peak };
 }
 

@@ -2,12 +2,15 @@
 // Workers Rate Limiting binding: counters kept by the platform next to the Worker, no storage of
 // ours. Limits and period live on the bindings (wrangler.toml [[ratelimits]], the local stack's
 // BUNSAN_RATE_LIMIT_* variables); the RATE_LIMIT var set to "off" turns the check off.
-// Counts are per Cloudflare location and approximate, which is what a flood guard needs.
+// Counts are per Cloudflare location and approximate, which is what a flood guard needs. The
+// address is the one the platform vouches for (edge/client-address.ts), never one the client
+// names: without such a platform every client counts as one address.
 import type { MiddlewareHandler } from 'hono';
 import { utf8 } from '../../protocol/bytes.ts';
 import { BunsanError } from '../../protocol/errors.ts';
 import { sha256Hex } from '../../protocol/hash.ts';
 import { bearer } from '../../protocol/tokens.ts';
+import { clientAddress } from '../client-address.ts';
 import type { PortalEnv } from '../env.ts';
 import { errorResponse } from '../http.ts';
 
@@ -44,7 +47,7 @@ export const rateLimit: MiddlewareHandler<{ Bindings: PortalEnv }> = async (c, n
   // The token itself never leaves the Worker: the counter is keyed by its digest.
   const tokenKey = credential ? `tok:${await sha256Hex(crypto, utf8(credential))}` : null;
   const [byAddress, byToken] = await Promise.all([
-    allowed(c.env.RATE_LIMIT_ADDRESS, addressKey(c.req.header('cf-connecting-ip'))),
+    allowed(c.env.RATE_LIMIT_ADDRESS, addressKey(clientAddress(c.req.raw.headers, c.env))),
     tokenKey ? allowed(c.env.RATE_LIMIT_TOKEN, tokenKey) : true,
   ]);
   if (byAddress && byToken) return next();

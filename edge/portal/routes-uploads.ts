@@ -5,6 +5,7 @@ import { CommitRequest, ConfirmRequest, MAX_COMMIT_BYTES, OpenUploadRequest, Reg
 import { newContentId } from '../../protocol/ids.ts';
 import type { PortalEnv } from '../env.ts';
 import { fromRpc, jsonBody } from '../http.ts';
+import { uploadLimits } from '../upload-limits.ts';
 import { requireProvider, type PortalVars } from './auth.ts';
 import { gatewayUpload } from './gateway.ts';
 import { knownContent, managerStub } from './managers.ts';
@@ -15,7 +16,11 @@ uploads.use('*', requireProvider);
 uploads.post('/', async (c) => {
   const request = await jsonBody(c.req.raw, OpenUploadRequest);
   const id = newContentId(crypto);
-  const session = fromRpc(await managerStub(c.env, id).open({ id, providerId: c.get('caller').providerId, request }));
+  const caller = c.get('caller');
+  // Providers are held to their quota of open uploads; the operator is not.
+  const limits = uploadLimits(c.env);
+  const quota = caller.admin ? undefined : { uploads: limits.maxOpenUploads, bytes: limits.maxOpenBytes };
+  const session = fromRpc(await managerStub(c.env, id).open({ id, providerId: caller.providerId, request, quota }));
   return c.json(session, 201);
 });
 

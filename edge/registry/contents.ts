@@ -38,13 +38,33 @@ export interface NewContent {
   id: string; providerId: string; request: OpenUploadParsed; version: number; chunkCount: number; createdAt: number;
 }
 
-export function insertContent(db: D1Database, c: NewContent): D1PreparedStatement {
+/** A provider's open uploads: at most `uploads` of them, declaring at most `bytes` together. */
+export interface UploadQuota { uploads: number; bytes: number }
+
+/**
+ * The catalog entry of a new upload. With a quota the row goes in only if the provider's open
+ * uploads stay within it, counted in the same statement, so two opens at once cannot both pass
+ * on one free place; the statement's `changes` is 0 when it did not.
+ */
+export function insertContent(db: D1Database, c: NewContent, quota?: UploadQuota): D1PreparedStatement {
   const r = c.request;
-  return db.prepare(`INSERT INTO contents (id, provider_id, name, type, size, version, chunk_count, replicas, state, created_at,
-        visibility, min_grade, publish_at, expire_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'uploading', ?, ?, ?, ?, ?)`)
-    .bind(c.id, c.providerId, r.name, r.type, r.size, c.version, c.chunkCount, r.replicas, c.createdAt,
-      r.visibility, r.minGrade, r.publishAt ?? null, r.expireAt ?? null);
+  const values = [c.id, c.providerId, r.name, r.type, r.size, c.version, c.chunkCount, r.replicas, c.createdAt,
+    r.visibility, r.minGrade, r.publishAt ?? null, r.expireAt ?? null];
+  const insert = `INSERT INTO contents (id, provider_id, name, type, size, version, chunk_count, replicas, state, created_at,
+        visibility, min_grade, publish_at, expire_at)`;
+  const row = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'uploading', ?9, ?10, ?11, ?12, ?13";
+  if (!quota) return db.prepare(`${insert} VALUES (${row})`).bind(...values);
+  return db.prepare(`${insert} SELECT ${row}
+      WHERE (SELECT COUNT(*) FROM contents WHERE provider_id = ?2 AND state = 'uploading') < ?14
+        AND (SELECT COALESCE(SUM(size), 0) FROM contents WHERE provider_id = ?2 AND state = 'uploading') + ?5 <= ?15`)
+    .bind(...values, quota.uploads, quota.bytes);
+}
+
+/** How many uploads a provider has open, and the sum of their declared sizes. */
+export async function openUploadsOf(db: D1Database, providerId: string): Promise<{ uploads: number; bytes: number }> {
+  const row = await db.prepare("SELECT COUNT(*) AS uploads, COALESCE(SUM(size), 0) AS bytes FROM contents WHERE provider_id = ? AND state = 'uploading'")
+    .bind(providerId).first<{ uploads: number; bytes: number }>();
+  return { uploads: row?.uploads ?? 0, bytes: row?.bytes ?? 0 };
 }
 
 /** A content's row as its manager knows it, written again whole (a registry rebuilt from the managers). */

@@ -127,7 +127,7 @@ export async function* downloadContent(opts: EngineOptions): AsyncGenerator<Uint
   try {
     if (opts.probe) {
       const o = opts.probe === true ? {} : opts.probe;
-      const probing = probeNodes({ nodes, stats, fetch: opts.fetch, now: opts.now, signal: sched.signal, policy, emit }, o);
+      const probing = probeNodes({ nodes, stats, fetch: opts.fetch, now: opts.now, signal: sched.signal, policy, emit, token: m.tokens.get }, o);
       const wait = o.waitMs ?? PROBE_DEFAULTS.waitMs;
       if (wait > 0) await Promise.race([probing, sleep(wait, sched.signal)]);
     }

@@ -3,7 +3,7 @@
 // answer is a response-time sample, the body's pace a throughput sample, and a node that does
 // not answer is backed off before any chunk is sent to it.
 import { BunsanError } from '../errors.ts';
-import { NODE_PATHS } from '../node-protocol.ts';
+import { NODE_PATHS, PUBLIC_PROBE_BYTES } from '../node-protocol.ts';
 import type { EventSink } from './events.ts';
 import type { FetchLike } from './fetch-chunk.ts';
 import { isBackedOff, noteFailure, noteLatency, noteRate, noteStart, noteSuccess, statsFor, type NodeStatsTable } from './node-stats.ts';
@@ -28,10 +28,16 @@ export interface ProbeContext {
   signal: AbortSignal;
   policy: RetryPolicy;
   emit: EventSink;
+  /** the manifest's download token: sent only with a probe larger than nodes give without one */
+  token?: string;
 }
 
-/** Needs no token and sends no header: a browser asks it as a simple request, with no CORS preflight. */
-export const probeUrl = (base: string, bytes: number) => `${base.replace(/\/+$/, '')}${NODE_PATHS.probe}?bytes=${bytes}`;
+/**
+ * Sends no header: a browser asks it as a simple request, with no CORS preflight. Up to
+ * PUBLIC_PROBE_BYTES it needs no token; a larger one carries the download token as `?t=`.
+ */
+export const probeUrl = (base: string, bytes: number, token?: string) => `${base.replace(/\/+$/, '')}${NODE_PATHS.probe}?bytes=${bytes}`
+  + (bytes > PUBLIC_PROBE_BYTES && token ? `&t=${encodeURIComponent(token)}` : '');
 
 /** Probes every node that needs it, in parallel; resolves when all have answered or failed. */
 export async function probeNodes(ctx: ProbeContext, o: ProbeOptions = {}): Promise<void> {
@@ -51,7 +57,7 @@ async function probeOne(ctx: ProbeContext, id: string, url: string, bytes: numbe
   noteStart(s);
   let latency = 0;
   try {
-    const res = await ctx.fetch(probeUrl(url, bytes), { signal: ctx.signal });
+    const res = await ctx.fetch(probeUrl(url, bytes, ctx.token), { signal: ctx.signal });
     const t1 = ctx.now();
     latency = t1 - t0;
     if (res.status !== 200) {

@@ -8,6 +8,7 @@
 // - everything else is application/octet-stream as an attachment: a download, never a document.
 // Every answer, errors included, also carries CONTENT_ANSWER_HEADERS: no sniffing, and a
 // sandbox without scripts and without our origin should anything be shown as a document anyway.
+import { visibleText } from '../text.ts';
 import { extensionOf, mimeEssence } from './media-type.ts';
 
 export interface ServedAs {
@@ -47,19 +48,19 @@ export function servedAs(declaredType: string, name: string): ServedAs {
   return ATTACHMENT;
 }
 
-/** Half a surrogate pair: valid in a JSON string, but not encodable as UTF-8. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
 /** RFC 5987 attr-char: what may stand unescaped in filename*. */
 const rfc5987 = (s: string) => encodeURIComponent(s).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /**
  * `inline` or `attachment` with the uploader's name (RFC 6266): `filename*` carries it in
- * UTF-8, and a plain `filename` an ASCII stand-in for clients that read only that one. Controls
- * and path separators never reach either.
+ * UTF-8, and a plain `filename` an ASCII stand-in for clients that read only that one. Hidden
+ * characters and path separators never reach either.
  */
 export function contentDisposition(disposition: ServedAs['disposition'], name: string): string {
-  const clean = name.replace(/[\u0000-\u001f\u007f/\\]/g, '_').replace(LONE_SURROGATE, '\ufffd').trim() || 'download';
+  // Anything that would hide or reorder the name (protocol/text.ts: controls, bidi and other
+  // format characters), stored before names were checked, becomes `_`; half a surrogate pair,
+  // which UTF-8 cannot carry, the replacement character.
+  const clean = visibleText(name, (cp) => (cp >= 0xd800 && cp <= 0xdfff ? '\ufffd' : '_')).replace(/[/\\]/g, '_').trim() || 'download';
   const ascii = clean.replace(/[^\x20-\x7e]|["%;\\]/g, '_');
   return `${disposition}; filename="${ascii}"; filename*=UTF-8''${rfc5987(clean)}`;
 }

@@ -2,8 +2,9 @@
 // sends chunks straight to the nodes the manager chose, with per-chunk upload tokens. The file
 // is read once, in order, feeding the media indexer as it goes; chunks go in batches
 // (register → put → confirm), a few batches at once, so memory holds batches × batch size
-// chunks, never the file. Chunks the session already has are not sent again, and of them only
-// the bytes the indexer looks at are read.
+// chunks, never the file, and the plan is walked one span at a time, never held whole. Chunks
+// the session already has are not sent again, and of them only the bytes the indexer looks at
+// are read.
 import type { ApiClient } from '../api-client.ts';
 import type { UploadSession } from '../api.ts';
 import { fromBase64Url } from '../bytes.ts';
@@ -13,7 +14,7 @@ import { BunsanError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
 import type { MediaIndex } from '../media/media-index.ts';
 import { feedIndexer, MediaIndexer } from '../media/media-indexer.ts';
-import { planChunks, type ChunkSpan } from '../split.ts';
+import { chunkPlan, type ChunkSpan } from '../split.ts';
 import { putChunk, type FetchLike } from './put-chunk.ts';
 
 const RETRY_ROUNDS = 2;
@@ -41,16 +42,15 @@ export interface DirectUploadResult {
 
 export async function uploadDirect(o: DirectUploadOptions): Promise<DirectUploadResult> {
   const { session, crypto } = o;
-  const spans = await planChunks(crypto, session.size, session.chunking);
+  const plan = chunkPlan(crypto, session.size, session.chunking);
   const ctx = { contentId: session.id, version: session.version, stampDigest: session.stampDigest };
   const key = await deriveContentKey(crypto, fromBase64Url(session.secret), ctx);
   const stored = new Set(session.stored);
-  const todo = spans.filter((s) => !stored.has(s.index));
-  const progress: UploadProgress = {
-    chunksDone: spans.length - todo.length, chunksTotal: spans.length,
-    bytesDone: spans.filter((s) => stored.has(s.index)).reduce((n, s) => n + s.length, 0), bytesTotal: session.size,
-  };
+  // The bytes of chunks stored before are counted as the walk passes them.
+  const progress: UploadProgress = { chunksDone: stored.size, chunksTotal: session.chunkCount, bytesDone: 0, bytesTotal: session.size };
   o.onProgress?.({ ...progress });
+  let sent = 0;
+  let skipped = 0;
   const size = o.batchSize ?? 4;
 
   const sendBatch = async (batch: ChunkSpan[], plains: Uint8Array[]) => {
@@ -94,13 +94,16 @@ export async function uploadDirect(o: DirectUploadOptions): Promise<DirectUpload
   let batch: ChunkSpan[] = [];
   let plains: Uint8Array[] = [];
   try {
-    for (const s of spans) {
+    for await (const s of plan.spans()) {
       if (failed) break;
       if (stored.has(s.index)) {
         // feedIndexer's RangeError is the file ending early; a failed read stays what it is.
         await feedIndexer(indexer, s.offset + s.length, o.read).catch((err) => { throw err instanceof RangeError ? short(s) : err; });
+        skipped++;
+        progress.bytesDone += s.length;
         continue;
       }
+      sent++;
       const plain = await o.read(s.offset, s.length);
       if (plain.length !== s.length) throw short(s);
       indexer.push(plain);
@@ -118,5 +121,6 @@ export async function uploadDirect(o: DirectUploadOptions): Promise<DirectUpload
   }
   await Promise.all(inflight);
   if (failed) throw failed;
-  return { sentChunks: todo.length, skippedChunks: spans.length - todo.length, media: indexer.finish() };
+  o.onProgress?.({ ...progress });
+  return { sentChunks: sent, skippedChunks: skipped, media: indexer.finish() };
 }

@@ -4,7 +4,9 @@
 // buckets and the managers' SQLite are read back and must be unchanged.
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { clientAddress } from '../../edge/client-address.ts';
 import { signingKey } from '../../edge/keys.ts';
+import portal from '../../edge/portal/index.ts';
 import { expiresIn, issueToken } from '../../protocol/tokens.ts';
 import { fromBase64Url } from '../../protocol/bytes.ts';
 import { deriveContentKey, openChunk } from '../../protocol/chunk-crypto.ts';
@@ -28,6 +30,14 @@ async function refused(ids: string[], cases: Case[]): Promise<void> {
   for (const [name, send, status, code] of cases) expect(await envelope(await send()), name).toEqual([status, code]);
   expect(await snapshot(ids)).toBe(before);
 }
+
+/** A body the connection loses part-way: what the runtime hands on when a client stops short of its Content-Length. */
+const cutOff = (start: string) => new ReadableStream<Uint8Array>({
+  start(c) {
+    c.enqueue(new TextEncoder().encode(start));
+    c.error(new TypeError('Network connection lost.'));
+  },
+});
 
 const post = (path: string, token: string, body: string, type = 'application/json') => () =>
   portalCall(path, { method: 'POST', headers: { ...bearerOf(token), 'content-type': type }, body });
@@ -110,11 +120,62 @@ describe('bodies', () => {
       cases.push([`${path} no type`, () => portalCall(path, { method: 'POST', headers: bearerOf(token), body: '{}' }), 415, 'unsupported_media_type']);
       cases.push([`${path} multipart`, post(path, token, '--x\r\n\r\n{}\r\n--x--', 'multipart/form-data; boundary=x'), 415, 'unsupported_media_type']);
       cases.push([`${path} wrong shape`, post(path, token, '[1,2,3]'), 400, 'invalid_body']);
+      // What the runtime lets through of a broken request is answered as the client's fault.
+      cases.push([`${path} cut off`, () => portalCall(path, { method: 'POST', headers: { ...bearerOf(token), ...JSON_CT }, body: cutOff('{"name":"x","si') }), 400, 'bad_request']);
+      for (const cl of ['abc', '-1', '1, 2', '0x10', '1e3']) {
+        cases.push([`${path} Content-Length ${cl}`, () => portalCall(path, { method: 'POST', headers: { ...bearerOf(token), ...JSON_CT, 'content-length': cl }, body: '{}' }), 400, 'bad_request']);
+      }
+      cases.push([`${path} Content-Length past any limit`, () => portalCall(path, { method: 'POST', headers: { ...bearerOf(token), ...JSON_CT, 'content-length': '9'.repeat(30) }, body: '{}' }), 413, 'payload_too_large']);
     }
+    cases.push(['gateway body cut off', () => portalCall(`/api/v1/uploads/${open}/data?from=0`, { method: 'PUT', headers: bearerOf(owner), body: cutOff('x'.repeat(1000)) }), 400, 'bad_request']);
     cases.push(['node with a javascript: url', () => portalCall('/api/v1/nodes', { method: 'PUT', headers: { ...bearerOf(ADMIN_TOKEN), ...JSON_CT }, body: '{"id":"x","url":"javascript:alert(1)"}' }), 400, 'invalid_body']);
     cases.push(['register outside the plan', post(`/api/v1/uploads/${open}/chunks`, owner, JSON.stringify({ chunks: [{ index: 99, hash: 'a'.repeat(64), sealedLength: 65564 }] })), 400, 'invalid_body']);
     cases.push(['confirm of a hash never registered', post(`/api/v1/uploads/${open}/confirm`, owner, JSON.stringify({ hashes: ['b'.repeat(64)] })), 400, 'invalid_body']);
     await refused([done, open], cases);
+  });
+});
+
+describe('client addresses', () => {
+  it('trust a client address only from the header the platform sets, never one a client names', async () => {
+    // workerd alone (the local stack, tests) passes a client's CF-Connecting-IP through: with no
+    // header configured, changing it buys no fresh budget, as every client is one address.
+    const untrusted = { ...env, RATE_LIMIT_ADDRESS: env.RATE_LIMIT_TINY, RATE_LIMIT_TOKEN: env.RATE_LIMIT_TINY };
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      statuses.push((await portal.request('http://portal.test/api/v1/health', { headers: { 'cf-connecting-ip': `192.0.2.${i}`, 'x-forwarded-for': `192.0.2.${i}` } }, untrusted)).status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    expect(clientAddress(new Headers({ 'cf-connecting-ip': '192.0.2.1' }), {})).toBeUndefined();
+    expect(clientAddress(new Headers({ 'cf-connecting-ip': '192.0.2.1' }), { CLIENT_ADDRESS_HEADER: '' })).toBeUndefined();
+    // A configured header is read, and only if it holds an address.
+    const on = { CLIENT_ADDRESS_HEADER: 'cf-connecting-ip' };
+    expect(clientAddress(new Headers({ 'cf-connecting-ip': '192.0.2.1' }), on)).toBe('192.0.2.1');
+    expect(clientAddress(new Headers({ 'cf-connecting-ip': '2001:db8::1' }), on)).toBe('2001:db8::1');
+    for (const junk of ['', 'unknown', '999.1.1.1', '1.2.3.4, 5.6.7.8', '1.2.3', 'x'.repeat(60), ':'.repeat(50), '[::1]:80']) {
+      expect(clientAddress(new Headers({ 'cf-connecting-ip': junk }), on), junk).toBeUndefined();
+    }
+    expect(clientAddress(new Headers({ 'x-forwarded-for': '192.0.2.1' }), on)).toBeUndefined();
+  });
+
+});
+
+describe('names that lie', () => {
+  it('refuses direction controls and invisible characters in every label others will read, and changes nothing', async () => {
+    // All bidi controls, and one of each other class: C0, C1, zero-width, word joiner, BOM, a
+    // format character, a tag, a line separator, a filler, a noncharacter, a lone surrogate.
+    const hidden = ['\u061c', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069',
+      '\u0007', '\u0085', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u00ad', '\u{e0041}', '\u2028', '\u3164', '\ufffe', '\ud800'];
+    const cases: Case[] = [];
+    for (const h of hidden) {
+      const at = `U+${h.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+      cases.push([`upload name ${at}`, post('/api/v1/uploads', owner, JSON.stringify({ name: `evil${h}gpj.exe`, size: 10 })), 400, 'invalid_body']);
+      cases.push([`provider name ${at}`, post('/api/v1/providers', ADMIN_TOKEN, JSON.stringify({ name: `acme${h}` })), 400, 'invalid_body']);
+      cases.push([`node region ${at}`, () => portalCall('/api/v1/nodes', { method: 'PUT', headers: { ...bearerOf(ADMIN_TOKEN), ...JSON_CT }, body: JSON.stringify({ id: 'n1', url: 'http://n1.node.test', region: `eu${h}` }) }), 400, 'invalid_body']);
+      cases.push([`grant label ${at}`, post(`/api/v1/contents/${done}/grants`, owner, JSON.stringify({ ttlSeconds: 60, label: `for ${h}bob` })), 400, 'invalid_body']);
+    }
+    await refused([done, open], cases);
+    const res = await post('/api/v1/uploads', owner, JSON.stringify({ name: 'evil\u202egpj.exe', size: 10 }))();
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/name must not contain .*U\+202E at 4/);
   });
 });
 
@@ -144,7 +205,7 @@ describe('a chunk copied from one content into another', () => {
       ['read with the other content\'s token', async () => {
         const t = await issueToken(crypto, await signingKey(env.SIGNING_KEY), { t: 'get', c: mine.id, exp: expiresIn(Date.now(), 60) });
         return nodeCall(holder, `/v1/chunks/${chunk.hash}`, { headers: bearerOf(t) });
-      }, 403, 'forbidden'],
+      }, 404, 'chunk_not_found'],
       // The attacker's upload token for the copied chunk is refused for any other chunk or node.
       ['token replayed for another chunk', () => nodeCall(elsewhere.node as LiveNode, `/v1/chunks/${victim.chunks[1].hash}`, { method: 'PUT', headers: bearerOf(elsewhere.token), body: bytes }), 403, 'wrong_audience'],
       ['token replayed at another node', () => nodeCall(holder, `/v1/chunks/${chunk.hash}`, { method: 'PUT', headers: bearerOf(elsewhere.token), body: bytes }), 403, 'wrong_audience'],

@@ -54,7 +54,8 @@ describe('security headers', () => {
 });
 
 describe('rate limits', () => {
-  const tiny = { ...env, RATE_LIMIT_ADDRESS: env.RATE_LIMIT_TINY, RATE_LIMIT_TOKEN: env.RATE_LIMIT_TINY };
+  // As deployed on Cloudflare, where the edge sets CF-Connecting-IP on every request.
+  const tiny = { ...env, RATE_LIMIT_ADDRESS: env.RATE_LIMIT_TINY, RATE_LIMIT_TOKEN: env.RATE_LIMIT_TINY, CLIENT_ADDRESS_HEADER: 'cf-connecting-ip' };
 
   it('answer 429 rate_limited with Retry-After once an address is over its budget', async () => {
     const headers = { 'cf-connecting-ip': '198.51.100.7' };

@@ -44,10 +44,10 @@ describe('tokens', () => {
     expect(await peek(ch.hash)).toBeNull();
   });
 
-  it('answers 403 for another content and 404 for an absent chunk', async () => {
+  it('answers 404 alike for another content\'s chunk and an absent one', async () => {
     const ch = await stored(await makeChunk());
     const wrong = await call(`/v1/chunks/${ch.hash}`, { headers: auth(await getTokenFor(newContent())) });
-    expect(await status(wrong)).toEqual([403, 'forbidden']);
+    expect(await status(wrong)).toEqual([404, 'chunk_not_found']);
     const absent = (await makeChunk()).hash;
     const missing = await call(`/v1/chunks/${absent}`, { headers: auth(await getTokenFor(ch.content)) });
     expect(await status(missing)).toEqual([404, 'chunk_not_found']);

@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '../../protocol/bytes.ts';
 import { generateSigningKeyPair, importPrivateKey } from '../../protocol/signing.ts';
+import { MAX_PROBE_BYTES, PUBLIC_PROBE_BYTES } from '../../protocol/node-protocol.ts';
 import {
   auth, call, getTokenFor, makeChunk, mgmtToken, newContent, peek, putTokenFor, sign, stored, target, type Chunk, upload,
 } from './helpers.ts';
@@ -72,14 +73,61 @@ describe('tokens', () => {
       // an upload token replayed for another chunk of the same content, or a chunk of another content
       ['put token replayed for another chunk', async () => upload({ ...fresh, hash: (await makeChunk(10, fresh.content)).hash }, await putTokenFor(fresh)), 403, 'wrong_audience'],
       ['put token replayed for another content', async () => upload(other, await putTokenFor(fresh)), 403, 'wrong_audience'],
-      ['get token of another content', async () => call(`/v1/chunks/${held.hash}`, { headers: auth(await getTokenFor(other.content)) }), 403, 'forbidden'],
-      ['get token of another content, HEAD', async () => call(`/v1/chunks/${held.hash}`, { method: 'HEAD', headers: auth(await getTokenFor(other.content)) }), 403, null],
+      // another content's chunk is answered as if it were absent (below: exactly alike)
+      ['get token of another content', async () => call(`/v1/chunks/${held.hash}`, { headers: auth(await getTokenFor(other.content)) }), 404, 'chunk_not_found'],
+      ['get token of another content, HEAD', async () => call(`/v1/chunks/${held.hash}`, { method: 'HEAD', headers: auth(await getTokenFor(other.content)) }), 404, null],
       ['scoped mgmt token of another content', async () => call(`/v1/chunks/${held.hash}`, { method: 'DELETE', headers: auth(await mgmtToken(other.content)) }), 403, 'forbidden'],
       // a valid upload token of another content cannot overwrite a chunk the node holds
       ['put of a held chunk under another content', async () => upload({ ...held, content: other.content }), 409, 'conflict'],
     ]);
     const meta = await peek(held.hash);
     expect(meta).toEqual({ content: held.content, stamp: held.stamp, version: '1' });
+  });
+});
+
+describe('what a download token reveals', () => {
+  it('nothing about which hashes the node holds: another content\'s chunk is answered exactly as an absent one', async () => {
+    const absent = (await makeChunk(4096)).hash;
+    const stranger = await getTokenFor(newContent());
+    const narrowed = await sign({ t: 'get', c: held.content, h: fresh.hash, exp: Math.floor(Date.now() / 1000) + 60 });
+    const ways: [string, (hash: string, method: string) => Response | Promise<Response>][] = [
+      ['header', (h, method) => call(`/v1/chunks/${h}`, { method, headers: auth(stranger) })],
+      ['query', (h, method) => call(`/v1/chunks/${h}?t=${encodeURIComponent(stranger)}`, { method })],
+      ['a range', (h, method) => call(`/v1/chunks/${h}`, { method, headers: { ...auth(stranger), range: 'bytes=0-9' } })],
+      ['a range past any chunk', (h, method) => call(`/v1/chunks/${h}`, { method, headers: { ...auth(stranger), range: 'bytes=99999999-' } })],
+      ['a malformed range', (h, method) => call(`/v1/chunks/${h}`, { method, headers: { ...auth(stranger), range: 'bytes=x' } })],
+      ['a token narrowed to another chunk', (h, method) => call(`/v1/chunks/${h}`, { method, headers: auth(narrowed) })],
+    ];
+    const seen = async (res: Response) => JSON.stringify([res.status, [...res.headers].sort(), await res.text()]);
+    const before = await objects();
+    for (const [how, ask] of ways) {
+      for (const method of ['GET', 'HEAD']) {
+        expect(await seen(await ask(held.hash, method)), `${method} with ${how}`).toBe(await seen(await ask(absent, method)));
+      }
+    }
+    expect(await objects()).toBe(before);
+  });
+});
+
+describe('probes', () => {
+  const probe = (q: string, init: RequestInit = {}) => call(`/v1/probe${q}`, init);
+
+  it('give anyone PUBLIC_PROBE_BYTES, and more only with a download token', async () => {
+    const t = await getTokenFor(newContent());
+    const big = PUBLIC_PROBE_BYTES + 1;
+    await refused([
+      ['large, no token', () => probe(`?bytes=${big}`), 401, 'unauthorized'],
+      ['largest, no token', () => probe(`?bytes=${MAX_PROBE_BYTES}`), 401, 'unauthorized'],
+      ['large, forged token', async () => probe(`?bytes=${big}&t=${await sign({ t: 'get', c: newContent(), exp: 2e9 }, stranger)}`), 401, 'token_invalid'],
+      ['large, expired token', async () => probe(`?bytes=${big}`, { headers: auth(await sign({ t: 'get', c: newContent(), exp: 1 })) }), 401, 'token_expired'],
+      ['large, upload token', async () => probe(`?bytes=${big}`, { headers: auth(await putTokenFor(fresh)) }), 403, 'forbidden'],
+      ['large, malformed token', () => probe(`?bytes=${big}&t=x.y`), 401, 'token_invalid'],
+    ]);
+    expect((await probe(`?bytes=${PUBLIC_PROBE_BYTES}`)).status).toBe(200);
+    for (const ok of [probe(`?bytes=${big}&t=${t}`), probe(`?bytes=${big}`, { headers: auth(t) })]) {
+      const res = await ok;
+      expect([res.status, (await res.arrayBuffer()).byteLength]).toEqual([200, big]);
+    }
   });
 });
 
@@ -148,4 +196,52 @@ describe('bodies', () => {
     cases.push(['body that is not the chunk', async () => upload({ ...fresh, data: held.data }, await putTokenFor(fresh)), 400, 'hash_mismatch']);
     await refused(cases);
   });
+
+  it('answers what the platform hands on of a broken request as the client\'s fault, and what it refuses itself changes nothing', async () => {
+    const t = await mgmtToken(held.content);
+    if (target.kind === 'worker') {
+      // In-process, the runtime hands the application a body that fails part-way (a client
+      // stopping short of its Content-Length) and any Content-Length a request carries.
+      const cutOff = () => new ReadableStream<Uint8Array>({ start(c) { c.enqueue(fresh.data.subarray(0, 100)); c.error(new TypeError('Network connection lost.')); } });
+      const cases: [string, () => Response | Promise<Response>, number, string][] = [
+        ['chunk cut off', async () => call(`/v1/chunks/${fresh.hash}`, { method: 'PUT', headers: auth(await putTokenFor(fresh)), body: cutOff() }), 400, 'bad_request'],
+        ['batch cut off', () => call('/v1/chunks/check', { method: 'POST', headers: { ...auth(t), 'content-type': 'application/json' }, body: cutOff() }), 400, 'bad_request'],
+      ];
+      for (const cl of ['abc', '-1', '1, 2', '0x10']) {
+        cases.push([`Content-Length ${cl}`, async () => call(`/v1/chunks/${fresh.hash}`, { method: 'PUT', headers: { ...auth(await putTokenFor(fresh)), 'content-length': cl }, body: fresh.data }), 400, 'bad_request']);
+      }
+      return refused(cases);
+    }
+    // Over real HTTP, byte for byte on a socket of its own: whether the application or Node's
+    // HTTP parser (selfhost/server.ts) catches it, the answer is the envelope.
+    const before = await objects();
+    const put = `PUT /v1/chunks/${fresh.hash} HTTP/1.1\r\nHost: n1\r\nAuthorization: Bearer ${await putTokenFor(fresh)}\r\nConnection: close\r\n`;
+    const body = Buffer.from(fresh.data.subarray(0, 100)).toString('latin1');
+    for (const [what, rest] of [
+      ['a body shorter than its Content-Length', `Content-Length: ${fresh.data.length}\r\n\r\n${body}`],
+      ['a chunk size that is not hex', `Transfer-Encoding: chunked\r\n\r\nzz\r\n${body}\r\n0\r\n\r\n`],
+      ['a chunked body cut off', `Transfer-Encoding: chunked\r\n\r\n1000\r\n${body}`],
+      ...['abc', '-1', '1, 2', '+5'].map((cl) => [`Content-Length ${cl}`, `Content-Length: ${cl}\r\n\r\n${body}`]),
+    ]) {
+      const r = await exchange(target.url, put + rest);
+      expect([r.status, r.type, JSON.parse(r.body || 'null')?.error?.code], what).toEqual([400, 'application/json', 'bad_request']);
+    }
+    expect(await objects()).toBe(before);
+  });
 });
+
+/** One request written as is on its own connection, half-closed after; its status, type and body. */
+async function exchange(base: string, text: string): Promise<{ status: number; type: string; body: string }> {
+  const { connect } = await import('node:net');
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const s = connect(Number(port), hostname, () => s.end(Buffer.from(text, 'latin1')));
+    let out = '';
+    s.on('data', (d: Buffer) => { out += d.toString('latin1'); });
+    s.on('error', reject);
+    s.on('close', () => {
+      const [head, ...rest] = out.split('\r\n\r\n');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), type: /content-type: ([^\r]*)/i.exec(head)?.[1] ?? '', body: rest.join('\r\n\r\n') });
+    });
+  });
+}

@@ -1,12 +1,14 @@
 // A distribution node's public face: probe, health, CORS, and the answers to bad paths and methods.
 import { describe, expect, it } from 'vitest';
-import { MAX_PROBE_BYTES } from '../../protocol/node-protocol.ts';
+import { MAX_PROBE_BYTES, PUBLIC_PROBE_BYTES } from '../../protocol/node-protocol.ts';
 import { auth, call, errorCode, getTokenFor, newContent, randomHash } from './helpers.ts';
 
 describe('probe and health', () => {
   it('streams exactly N uncached bytes', async () => {
+    const t = await getTokenFor(newContent());
     for (const n of [0, 1, 65536, 200_001]) {
-      const res = await call(`/v1/probe?bytes=${n}`);
+      // Past PUBLIC_PROBE_BYTES a probe needs a download token.
+      const res = await call(`/v1/probe?bytes=${n}${n > PUBLIC_PROBE_BYTES ? `&t=${t}` : ''}`);
       expect(res.status).toBe(200);
       expect(res.headers.get('cache-control')).toBe('no-store');
       expect(res.headers.get('content-length')).toBe(String(n));

@@ -6,6 +6,7 @@ import {
   ADMIT_MIN_BYTES, ADMIT_SLACK_MS, adaptiveWindow, admitBytes, deviceBudget, exportHistory, importHistory, newNodeStats, nodeLimit, statsFor, type NodeStats,
   type NodeStatsTable,
 } from '../../protocol/engine/index.ts';
+import { PUBLIC_PROBE_BYTES } from '../../protocol/node-protocol.ts';
 import { engine, of, setup } from './engine-harness.ts';
 import { CHUNK, collect } from './fixtures.ts';
 
@@ -128,10 +129,20 @@ describe('ranking signals', () => {
     expect(stats.get('n1')!.rate).toBeGreaterThan(stats.get('n2')!.rate);
     // the first chunk went to the node the probes found faster
     expect(of(events, 'chunk-request')[0].node).toBe('n1');
+    // a probe of a whole chunk is larger than nodes give without a credential: it carries the token
+    expect(SEALED).toBeGreaterThan(PUBLIC_PROBE_BYTES);
+    expect(net.probes.map((p) => p.query)).toEqual([fx.manifest.tokens.get, fx.manifest.tokens.get]);
     // fresh history: a second download probes nobody
     const again = engine(fx, net, { stats, probe: true });
     expect(await collect(again.gen)).toEqual(fx.plain);
     expect(net.probes).toHaveLength(2);
+  });
+
+  it('asks small probes without any credential, so a browser sends them as simple requests', async () => {
+    const { fx, net } = await setup(CHUNK * 2, { latency: () => 10 }, { nodes: ['n1', 'n2'] });
+    const { gen } = engine(fx, net, { probe: { waitMs: 100 } });
+    expect(await collect(gen)).toEqual(fx.plain);
+    expect(net.probes.map((p) => p.query)).toEqual([null, null]);
   });
 
   it('backs off a node whose probe fails, before any chunk is sent to it', async () => {

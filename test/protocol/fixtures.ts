@@ -6,7 +6,7 @@ import { concatBytes } from '../../protocol/bytes.ts';
 import {
   BunsanError, GetToken, Manifest, MANIFEST_FORMAT, STAMP_HEADER, bearer, deriveContentKey, expiresIn,
   generateSigningKeyPair, hashListRoot, importPrivateKey, importPublicKey, issueToken, newContentId, placeKey,
-  planChunks, randomBytes, sealChunk, sha256Hex, signStamp, stampDigest, toBase64Url, toHex, verifyToken,
+  chunkPlan, randomBytes, sealChunk, sha256Hex, signStamp, stampDigest, toBase64Url, toHex, verifyToken,
   type Chunking, type CryptoLike, type KeyContext, type NodeInfo, type SigningKeyPair,
 } from '../../protocol/index.ts';
 
@@ -86,7 +86,7 @@ export async function createContent(o: ContentOptions = {}): Promise<ContentFixt
   const nodes: NodeInfo[] = nodeIds.map((n) => ({ id: n, url: nodeUrl(n), region: 'test', grade: 1 }));
   const sealed = new Map<string, Uint8Array>();
   const chunks: Manifest['chunks'] = [];
-  for (const span of await planChunks(cryptoLike, size, chunking)) {
+  for await (const span of chunkPlan(cryptoLike, size, chunking).spans()) {
     const box = await sealChunk(cryptoLike, key, ctx, span.index, plain.subarray(span.offset, span.offset + span.length));
     const hash = await sha256Hex(cryptoLike, box);
     sealed.set(hash, box);

@@ -4,23 +4,44 @@
 // content into another that the client refuses to decrypt.
 import { webcrypto } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClient } from '../../protocol/api-client.ts';
+import { MAX_FILE_BYTES } from '../../protocol/api.ts';
 import { fromBase64Url } from '../../protocol/bytes.ts';
 import { deriveContentKey, sealChunk } from '../../protocol/chunk-crypto.ts';
 import type { CryptoLike } from '../../protocol/crypto-like.ts';
 import { sha256Hex } from '../../protocol/hash.ts';
 import { chunkUrl } from '../../protocol/node-protocol.ts';
-import { planChunks } from '../../protocol/split.ts';
+import { chunkPlan } from '../../protocol/split.ts';
 import { putChunk } from '../../protocol/upload/put-chunk.ts';
+import { expiresIn, issueToken } from '../../protocol/tokens.ts';
+import { importPrivateKey } from '../../protocol/signing.ts';
+import { MAX_PROBE_BYTES, PUBLIC_PROBE_BYTES } from '../../protocol/node-protocol.ts';
 import { cli, nodeInventory, startTestStack, type TestStack } from './local-stack.ts';
 import { randomFile, sha256 } from './files.ts';
 
 const cryptoLike = webcrypto as unknown as CryptoLike;
 const CS = 64 * 1024;
 const ANON = { env: { BUNSAN_TOKEN: '' } }; // a viewer: no API token at all
+
+/** One request written byte for byte on its own connection (then half-closed); the status line and body of the answer. */
+function rawRequest(url: string, text: string): Promise<{ status: number; type: string; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const s = connect(Number(port), hostname, () => s.end(text));
+    let out = '';
+    s.on('data', (d) => { out += d.toString(); });
+    s.on('error', reject);
+    s.on('close', () => {
+      const [head, ...rest] = out.split('\r\n\r\n');
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), type: /content-type: ([^\r]*)/i.exec(head)?.[1] ?? '', body: rest.join('\r\n\r\n') });
+    });
+  });
+}
 
 describe('security on the live stack', () => {
   let stack: TestStack;
@@ -174,7 +195,7 @@ describe('security on the live stack', () => {
       const s = await api.openUpload({ name: 'copy.bin', size: vm.size, replicas: 1, minGrade: 5, chunking: { mode: 'regular', size: CS } });
       const ctx = { contentId: s.id, version: s.version, stampDigest: s.stampDigest };
       const key = await deriveContentKey(cryptoLike, fromBase64Url(s.secret), ctx);
-      for (const span of await planChunks(cryptoLike, s.size, s.chunking)) {
+      for await (const span of chunkPlan(cryptoLike, s.size, s.chunking).spans()) {
         const sealed = span.index === 0 ? copied : await sealChunk(cryptoLike, key, ctx, span.index, victim.bytes.subarray(span.offset, span.offset + span.length));
         const hash = await sha256Hex(cryptoLike, sealed);
         const reg = await api.register(s.id, { chunks: [{ index: span.index, hash, sealedLength: sealed.length }] });
@@ -195,5 +216,128 @@ describe('security on the live stack', () => {
     } finally {
       await setGrade(other, 1);
     }
+  });
+
+  it('a name that lies is refused by the portal, and one stored before shows what it is in the CLI', async () => {
+    const f = randomFile(dir, 'plain.bin', 1000);
+    const refused = await cli(stack, ['upload', f.path, '--name', 'evil\u202egpj.exe']);
+    expect([refused.code, code(refused.stderr)]).toEqual([1, 'invalid_body']);
+    expect(refused.stderr).toContain('U+202E');
+    expect(refused.stderr).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+
+    // A portal that still holds such names (stored before the check) answers the catalog.
+    const lying = 'evil\u202egpj.exe';
+    const send = (res: import('node:http').ServerResponse, status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const old = createServer((req, res) => {
+      if (req.url?.startsWith('/api/v1/contents?') || req.url === '/api/v1/contents') {
+        return send(res, 200, { contents: [{ id: 'a'.repeat(32), name: lying, type: 'image/jpeg', size: 10, version: 1, chunkCount: 1, replicas: 1, committedAt: 1 }], cursor: null });
+      }
+      if (req.url === '/api/v1/nodes') return send(res, 200, { nodes: [{ id: 'n1', url: 'http://n1.example', region: 'eu\u2067west\u2069', grade: 1, weight: 1, state: 'active' }] });
+      return send(res, 404, { error: { code: 'content_not_found', message: `no content named ${lying}` } });
+    });
+    await new Promise<void>((r) => old.listen(0, '127.0.0.1', r));
+    const at = ['--portal', `http://127.0.0.1:${(old.address() as AddressInfo).port}`, '--token', 'bsn_x'];
+    try {
+      const ls = await cli(stack, ['ls', ...at]);
+      expect(ls.code, ls.stderr).toBe(0);
+      expect(ls.stdout.toString()).toContain('evil<U+202E>gpj.exe');
+      const nodes = await cli(stack, ['nodes', ...at]);
+      expect(nodes.stdout.toString()).toContain('eu<U+2067>west<U+2069>');
+      // --json keeps the data exact, with the character escaped so a terminal shows it too.
+      const json = await cli(stack, ['ls', '--json', ...at]);
+      expect(json.stdout.toString()).toContain('evil\\u202egpj.exe');
+      expect(json.json().contents[0].name).toBe(lying);
+      const info = await cli(stack, ['info', 'b'.repeat(32), ...at]);
+      expect(info.stderr.trim()).toBe('bunsan: content_not_found: no content named evil<U+202E>gpj.exe');
+      for (const r of [ls, nodes, json, info]) expect(r.stdout.toString() + r.stderr).not.toMatch(/[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/);
+    } finally {
+      await new Promise((r) => old.close(r));
+    }
+  });
+
+  it('a live portal and node answer every broken request that reaches them with an envelope', async () => {
+    const node = stack.nodes[0];
+    const key = await importPrivateKey(cryptoLike, stack.secrets.SIGNING_KEY);
+    const hash = 'e'.repeat(64);
+    const put = await issueToken(cryptoLike, key, { t: 'put', c: 'f'.repeat(32), v: 1, n: node.id, h: hash, s: 'c'.repeat(64), exp: expiresIn(Date.now(), 60) });
+    const heads: [string, string, string][] = [
+      ['portal', stack.portalUrl, `POST /api/v1/providers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${stack.secrets.ADMIN_TOKEN}\r\nContent-Type: application/json\r\n`],
+      ['node', node.url, `PUT /v1/chunks/${hash} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${put}\r\n`],
+    ];
+    const before = await inventories();
+    for (const [who, url, head] of heads) {
+      for (const [what, rest] of [
+        ['a body shorter than its Content-Length', 'Content-Length: 100\r\nConnection: close\r\n\r\n{"name":"x"}'],
+        ['a chunk size that is not hex', 'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n{"name":"x"}\r\n0\r\n\r\n'],
+        ['a chunked body cut off', 'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n40\r\n{"name":"x"}'],
+        ['a Content-Length past any limit', `Content-Length: ${'9'.repeat(20)}\r\nConnection: close\r\n\r\n{"name":"x"}`],
+      ]) {
+        const r = await rawRequest(url, head + rest);
+        expect([r.status, r.type], `${who}: ${what}: ${r.body}`).toEqual([what.includes('limit') ? 413 : 400, 'application/json']);
+        expect(JSON.parse(r.body).error.code).toBe(what.includes('limit') ? 'payload_too_large' : 'bad_request');
+      }
+      // A Content-Length that is not a number never reaches the Worker: workerd's HTTP parser
+      // answers it itself (docs/security.md). Whatever answers, nothing is accepted.
+      for (const cl of ['abc', '-1', '1, 2', '+5', '1e3']) {
+        const r = await rawRequest(url, `${head}Content-Length: ${cl}\r\nConnection: close\r\n\r\n{"name":"x"}`);
+        expect(r.status, `${who}: Content-Length ${cl}`).toBeGreaterThanOrEqual(400);
+        if (r.type.startsWith('application/json')) expect([r.status < 500, JSON.parse(r.body).error.code]).toEqual([true, 'bad_request']);
+      }
+    }
+    expect(await inventories()).toBe(before);
+  });
+
+  it('a live node answers another content\'s chunk as an absent one, and sends large probes only with a token', async () => {
+    const { id } = await upload(2 * CS, ['--replicas', '1']);
+    const api = createApiClient({ portal: stack.portalUrl, token: stack.token, fetch: (u, i) => fetch(u, i) });
+    const m = await api.manifest(id);
+    const holder = m.nodes.find((n) => n.id === m.chunks[0].nodes[0])!;
+    const stranger = await issueToken(cryptoLike, await importPrivateKey(cryptoLike, stack.secrets.SIGNING_KEY), { t: 'get', c: 'd'.repeat(32), exp: expiresIn(Date.now(), 60) });
+    const answer = async (hash: string) => {
+      const res = await fetch(chunkUrl(holder.url, hash), { headers: { authorization: `Bearer ${stranger}` } });
+      return [res.status, await res.text()];
+    };
+    expect(await answer(m.chunks[0].hash)).toEqual(await answer('0'.repeat(64)));
+    expect((await answer(m.chunks[0].hash))[0]).toBe(404);
+
+    const probe = (q: string) => fetch(`${holder.url}/v1/probe?${q}`);
+    const small = await probe(`bytes=${PUBLIC_PROBE_BYTES}`);
+    expect([small.status, (await small.arrayBuffer()).byteLength]).toEqual([200, PUBLIC_PROBE_BYTES]);
+    const big = await probe(`bytes=${MAX_PROBE_BYTES}`);
+    expect([big.status, ((await big.json()) as { error: { code: string } }).error.code]).toEqual([401, 'unauthorized']);
+    const allowed = await probe(`bytes=${PUBLIC_PROBE_BYTES + 1}&t=${encodeURIComponent(m.tokens.get)}`);
+    expect([allowed.status, (await allowed.arrayBuffer()).byteLength]).toEqual([200, PUBLIC_PROBE_BYTES + 1]);
+  });
+
+  it('an open costs the same whatever size it declares, and a provider stays within its quota of open uploads', async () => {
+    const api = createApiClient({ portal: stack.portalUrl, token: stack.token, fetch: (u, i) => fetch(u, i) });
+    const operator = createApiClient({ portal: stack.portalUrl, token: stack.secrets.ADMIN_TOKEN, fetch: (u, i) => fetch(u, i) });
+    const timed = async (size: number) => {
+      const t0 = performance.now();
+      const s = await operator.openUpload({ name: 'big.bin', size, replicas: 1, chunking: { mode: 'irregular', min: CS, max: CS + 1 } });
+      const ms = performance.now() - t0;
+      await operator.remove(s.id);
+      return { ms, chunks: s.chunkCount };
+    };
+    const small: number[] = [];
+    const large: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      small.push((await timed(1024)).ms);
+      const big = await timed(MAX_FILE_BYTES);
+      expect(big.chunks).toBeGreaterThan(MAX_FILE_BYTES / (CS + 1) - 1);
+      large.push(big.ms);
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    expect(median(large)).toBeLessThan(5 * median(small));
+
+    // The default quota of declared bytes (4 TiB) is the provider's, and a refusal leaves nothing behind.
+    const refused = await api.openUpload({ name: 'too-big.bin', size: MAX_FILE_BYTES }).catch((e) => e);
+    expect(refused).toMatchObject({ code: 'quota_exceeded' });
+    expect(refused.message).toMatch(/commit or remove an open upload first/);
+    const within = await api.openUpload({ name: 'fits.bin', size: 2 ** 40 });
+    await api.remove(within.id);
   });
 });

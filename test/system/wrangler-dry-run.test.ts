@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { experimental_readRawConfig, unstable_readConfig } from 'wrangler';
+import { UPLOAD_LIMIT_DEFAULTS } from '../../edge/upload-limits.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const config = join(root, 'wrangler.toml');
@@ -21,6 +22,7 @@ interface Resolved {
   d1_databases: { binding: string; migrations_dir?: string }[];
   durable_objects: { bindings: { name: string; class_name: string }[] };
   r2_buckets: { binding: string; bucket_name?: string }[];
+  ratelimits: { name: string }[];
   assets?: { directory?: string; run_worker_first?: boolean | string[]; not_found_handling?: string };
   triggers: { crons?: string[] };
 }
@@ -73,6 +75,11 @@ describe('wrangler.toml', () => {
     expect(c.triggers.crons).toEqual(['* * * * *']);
   });
 
+  it('sets the upload limits the portal reads, at their documented defaults', () => {
+    const vars = read(undefined).vars;
+    for (const [name, value] of Object.entries(UPLOAD_LIMIT_DEFAULTS)) expect(Number(vars[name]), name).toBe(value);
+  });
+
   // `migrations` is inheritable in wrangler: a node env that forgets `migrations = []` would try
   // to create ContentManager on deploy. Bindings are not inherited, which is what we want.
   it.each(envs)('node env %s has its own bucket and none of the portal state', (env) => {
@@ -84,7 +91,9 @@ describe('wrangler.toml', () => {
     expect(c.durable_objects.bindings).toEqual([]);
     expect(c.d1_databases).toEqual([]);
     expect(c.r2_buckets.map((b) => b.binding)).toEqual(['BUCKET']);
-    expect(Object.keys(c.vars).sort()).toEqual(['NODE_ID', 'REGION', 'SIGNING_PUBLIC_KEY']);
+    expect(Object.keys(c.vars).sort()).toEqual(['CLIENT_ADDRESS_HEADER', 'NODE_ID', 'REGION', 'SIGNING_PUBLIC_KEY']);
+    expect(c.vars.CLIENT_ADDRESS_HEADER).toBe('cf-connecting-ip');
+    expect(c.ratelimits.map((r) => r.name)).toEqual(['RATE_LIMIT_PROBE']);
   });
 
   // The PWA is the portal's static assets; nodes inherit [assets] and must send everything to their Worker.

@@ -7,7 +7,7 @@ import { ENGINE_CHANNEL, type RelayedEvent } from '../../../protocol/serve/engin
 import { bitrate, bytes, el, rate, seconds } from '../format.ts';
 import type { Manifest } from '../../../protocol/manifest.ts';
 import type { MediaIndex } from '../../../protocol/media/media-index.ts';
-import { planChunks } from '../../../protocol/split.ts';
+import { chunkPlan } from '../../../protocol/split.ts';
 import { savedItems } from '../offline.ts';
 import { contentSource, cryptoLike } from '../portal.ts';
 import type { ProxyMode } from '../sw-connect.ts';
@@ -49,7 +49,8 @@ async function loadInfo(id: string, mode: ProxyMode, grant?: string): Promise<Pl
     const saved = mode === 'service-worker' ? (await savedItems().catch(() => [])).find((i) => i.id === id && i.complete) : undefined;
     if (!saved) throw err;
     // The saved copy keeps the index and the chunking, so seeking and the map work with the network down.
-    const chunkStarts = saved.chunking ? (await planChunks(cryptoLike, saved.size, saved.chunking)).map((c) => c.offset) : [];
+    const chunkStarts: number[] = [];
+    if (saved.chunking) for await (const c of chunkPlan(cryptoLike, saved.size, saved.chunking).spans()) chunkStarts.push(c.offset);
     return {
       id, name: saved.name, type: saved.type, size: saved.size, chunks: saved.chunks, nodes: 0, manifest: null,
       media: saved.media ?? null, chunkStarts,
