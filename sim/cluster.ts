@@ -103,10 +103,36 @@ export class Cluster {
 
   /** Chunks whose copies a node holds. */
   chunksOn(id: string): number[] {
-    const n = this.index(id);
+    return this.chunksOnAny([id]);
+  }
+
+  /** Chunks with a copy on any of the nodes, in one pass. */
+  chunksOnAny(ids: string[]): number[] {
+    const want = new Uint8Array(this.nodes.length);
+    for (const id of ids) want[this.index(id)] = 1;
     const out: number[] = [];
-    for (let c = 0; c < this.chunkCount; c++) if (this.involves(c, n)) out.push(c);
+    for (let c = 0; c < this.chunkCount; c++) {
+      for (let j = 0; j < SLOTS; j++) {
+        const n = this.holders[c * SLOTS + j];
+        if (n >= 0 && want[n]) {
+          out.push(c);
+          break;
+        }
+      }
+    }
     return out;
+  }
+
+  /** Bytes of the copies each node holds, by node id, in one pass. */
+  bytesByNode(): Map<string, number> {
+    const bytes = new Float64Array(this.nodes.length);
+    for (let c = 0; c < this.chunkCount; c++) {
+      for (let j = 0; j < SLOTS; j++) {
+        const n = this.holders[c * SLOTS + j];
+        if (n >= 0) bytes[n] += this.sizes[c];
+      }
+    }
+    return new Map(this.nodes.map((n, i) => [n.id, bytes[i]]));
   }
 
   /**
@@ -132,10 +158,20 @@ export class Cluster {
     return out;
   }
 
-  /** Verified copies on nodes that serve, per chunk in `chunks`: the smallest. */
+  /** Verified copies on nodes that serve, per chunk in `chunks`: the smallest (the plan's `serving`, counted directly). */
   minServing(chunks: Iterable<number>): number {
     let min = Infinity;
-    for (const c of chunks) min = Math.min(min, this.plan(c).serving);
+    const stored = STATES.indexOf('stored');
+    for (const c of chunks) {
+      let n = 0;
+      for (let j = 0; j < SLOTS; j++) {
+        const h = this.holders[c * SLOTS + j];
+        if (h < 0 || this.states[c * SLOTS + j] !== stored) continue;
+        const s = this.nodes[h].state;
+        if (s === 'joining' || s === 'active' || s === 'draining') n++;
+      }
+      min = Math.min(min, n);
+    }
     return min === Infinity ? this.replicas : min;
   }
 
@@ -166,24 +202,33 @@ export class Cluster {
     const left: number[] = [];
     for (const c of chunks) {
       let p = this.plan(c);
-      for (const d of p.drops) { this.setHolder(c, d.node, null); stats.drops++; }
-      for (const id of p.checks) {
-        this.setHolder(c, id, this.byId.get(id)!.destroyed ? null : 'stored');
-        stats.checks++;
+      if (p.drops.length || p.checks.length) {
+        for (const d of p.drops) { this.setHolder(c, d.node, null); stats.drops++; }
+        for (const id of p.checks) {
+          this.setHolder(c, id, this.byId.get(id)!.destroyed ? null : 'stored');
+          stats.checks++;
+        }
+        p = this.plan(c);
       }
-      p = this.plan(c);
+      let deferred = false;
+      let copied = false;
       for (const cp of p.copies) {
         const from = cp.from.find((s) => room(s));
-        if (!from || !room(cp.to)) { stats.deferred++; continue; }
+        if (!from || !room(cp.to)) {
+          stats.deferred++;
+          deferred = true;
+          continue;
+        }
         take(from); take(cp.to);
         this.setHolder(c, cp.to, 'stored');
         stats.copies++;
         stats.bytes += this.sizes[c];
+        copied = true;
       }
-      p = this.plan(c);
+      // Surplus copies can go once the new ones are verified: a plan made after them says which.
+      if (copied) p = this.plan(c);
       for (const d of p.deletes) { this.setHolder(c, d.node, null); stats.deletes++; }
-      p = this.plan(c);
-      if (p.copies.length || p.deletes.length || p.checks.length || p.drops.length) left.push(c);
+      if (deferred) left.push(c);
     }
     return { stats, left };
   }
@@ -212,8 +257,6 @@ export class Cluster {
 
   /** Bytes the copies on `id` add up to. */
   bytesOn(id: string): number {
-    let b = 0;
-    for (const c of this.chunksOn(id)) b += this.sizes[c];
-    return b;
+    return this.bytesByNode().get(id) ?? 0;
   }
 }

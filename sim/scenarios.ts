@@ -52,9 +52,10 @@ function join(cl: Cluster, cfg: SimConfig, count: number): Row {
   const row = measure(`${count} node${count > 1 ? 's' : ''} join${count > 1 ? '' : 's'}`, affected, cl, cfg.budget, 0, true, t0);
   // Optimum: the bytes the new nodes hold once balanced — each its region's bytes over the region's nodes.
   let optimum = 0;
+  const bytes = cl.bytesByNode();
   for (const n of fresh) {
     const region = takers(cl, n.region);
-    const regionBytes = region.reduce((b, x) => b + cl.bytesOn(x.id), 0);
+    const regionBytes = region.reduce((b, x) => b + bytes.get(x.id)!, 0);
     optimum += regionBytes / region.length;
   }
   for (const n of fresh) n.state = 'active';
@@ -76,8 +77,9 @@ function drain(cl: Cluster, cfg: SimConfig): Row {
 /** Nodes die with their bytes; after the grace period their copies are made again elsewhere. */
 function fail(cl: Cluster, cfg: SimConfig, name: string, victims: ReturnType<typeof takers>): Row {
   const t0 = performance.now();
-  const held = victims.reduce((b, n) => b + cl.bytesOn(n.id), 0);
-  const affected = [...new Set(victims.flatMap((n) => cl.chunksOn(n.id)))];
+  const bytes = cl.bytesByNode();
+  const held = victims.reduce((b, n) => b + bytes.get(n.id)!, 0);
+  const affected = cl.chunksOnAny(victims.map((n) => n.id));
   for (const n of victims) {
     n.state = 'down';
     n.destroyed = true;
@@ -106,7 +108,7 @@ function restart(cl: Cluster, cfg: SimConfig): Row {
 export function runScenarios(cfg: SimConfig, log: (line: string) => void = () => {}): { rows: Row[]; placeSeconds: number; storedBytes: number } {
   const { cluster: cl, placeSeconds } = buildCluster(cfg);
   log(`placed ${cfg.chunks} chunks on ${cfg.nodes} nodes in ${placeSeconds.toFixed(1)} s`);
-  const storedBytes = cl.nodes.reduce((b, n) => b + cl.bytesOn(n.id), 0);
+  const storedBytes = [...cl.bytesByNode().values()].reduce((a, b) => a + b, 0);
   const rows: Row[] = [];
   const step = (r: Row) => {
     rows.push(r);

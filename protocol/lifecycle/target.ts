@@ -70,12 +70,16 @@ export function targetNodes(key: string, nodes: Iterable<PlanNode>, o: TargetOpt
   const bits = keyBits(key);
   const k = Math.max(o.replicas * 4, 8);
   const top: { n: PlanNode; s: number; id: string }[] = [];
-  let count = 0;
+  // Kept for the full rank, should it be needed: `nodes` may be an iterator that runs once.
+  const pool: PlanNode[] = [];
   for (const n of nodes) {
     if (!eligible(n, o)) continue;
-    count++;
+    pool.push(n);
     const score = rendezvousScore(n, bits);
-    if (top.length === k && !before({ s: score, id: n.id }, top[k - 1])) continue;
+    if (top.length === k) {
+      const last = top[k - 1];
+      if (score < last.s || (score === last.s && n.id >= last.id)) continue;
+    }
     const e = { n, s: score, id: n.id };
     let i = top.length < k ? top.length : k - 1;
     if (top.length < k) top.push(e);
@@ -85,8 +89,8 @@ export function targetNodes(key: string, nodes: Iterable<PlanNode>, o: TargetOpt
     }
     top[i] = e;
   }
-  if (count > top.length && new Set(top.map((e) => e.n.region)).size < o.replicas) {
-    return pickDiverse(rankNodes(key, [...nodes].filter((n) => eligible(n, o))), o.replicas).map((n) => n.id);
+  if (pool.length > top.length && new Set(top.map((e) => e.n.region)).size < o.replicas) {
+    return pickDiverse(rankNodes(key, pool), o.replicas).map((n) => n.id);
   }
   return pickDiverse(top.map((e) => e.n), o.replicas).map((n) => n.id);
 }
