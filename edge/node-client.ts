@@ -11,6 +11,7 @@ import { expiresIn, issueToken, TOKEN_TTL, type CopyToken } from '../protocol/to
 import { putChunk } from '../protocol/upload/put-chunk.ts';
 import { z } from 'zod';
 import { readBodyLimited } from './http.ts';
+import { signingKey } from './keys.ts';
 
 export interface NodeClientDeps {
   fetch: typeof fetch;
@@ -19,6 +20,11 @@ export interface NodeClientDeps {
 }
 
 export interface NodeAddress { id: string; url: string }
+
+/** The control plane's own client: the global fetch, the signing key, the clock. */
+export async function clientFor(env: { SIGNING_KEY: string }): Promise<NodeClientDeps> {
+  return { fetch: (u, i) => fetch(u, i), key: await signingKey(env.SIGNING_KEY), now: () => Date.now() };
+}
 
 /** Deadlines (ms): a small management call, one chunk read or written, a copy order (the node fetches a chunk itself). */
 export const DEADLINE = { call: 5_000, chunk: 30_000, copy: 60_000 } as const;

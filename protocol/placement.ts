@@ -48,19 +48,14 @@ export function keyBits(key: string): number {
 function mix53(a: number, b: number): number {
   let lo = (a >>> 0) ^ Math.imul(b >>> 0, 0x9e3779b1);
   let hi = ((a / 4294967296) >>> 0) ^ Math.imul((b / 4294967296) >>> 0, 0x85ebca77) ^ Math.imul(b >>> 0, 0xc2b2ae3d);
-  // Two rounds, written out (this runs once per node per chunk ranked).
-  lo = Math.imul(lo ^ (hi >>> 16), 0x85ebca6b);
-  hi = Math.imul(hi ^ (lo >>> 13), 0xc2b2ae35);
-  lo ^= lo >>> 16;
-  hi ^= hi >>> 15;
-  lo = Math.imul(lo ^ (hi >>> 7), 0x27d4eb2f);
-  hi = Math.imul(hi ^ (lo >>> 11), 0x165667b1);
-  lo = Math.imul(lo ^ (hi >>> 16), 0x85ebca6b);
-  hi = Math.imul(hi ^ (lo >>> 13), 0xc2b2ae35);
-  lo ^= lo >>> 16;
-  hi ^= hi >>> 15;
-  lo = Math.imul(lo ^ (hi >>> 7), 0x27d4eb2f);
-  hi = Math.imul(hi ^ (lo >>> 11), 0x165667b1);
+  for (let r = 0; r < 2; r++) {
+    lo = Math.imul(lo ^ (hi >>> 16), 0x85ebca6b);
+    hi = Math.imul(hi ^ (lo >>> 13), 0xc2b2ae35);
+    lo ^= lo >>> 16;
+    hi ^= hi >>> 15;
+    lo = Math.imul(lo ^ (hi >>> 7), 0x27d4eb2f);
+    hi = Math.imul(hi ^ (lo >>> 11), 0x165667b1);
+  }
   return 4294967296 * (2097151 & (hi ^ (hi >>> 16))) + ((lo ^ (lo >>> 15)) >>> 0);
 }
 

@@ -202,8 +202,10 @@ export class Cluster {
     const left: number[] = [];
     for (const c of chunks) {
       let p = this.plan(c);
-      if (p.drops.length || p.checks.length) {
-        for (const d of p.drops) { this.setHolder(c, d.node, null); stats.drops++; }
+      // Forgetting copies on nodes that are gone changes nothing else the plan says (they were
+      // neither sources nor targets); a check does (a copy that verifies is not copied again).
+      for (const d of p.drops) { this.setHolder(c, d.node, null); stats.drops++; }
+      if (p.checks.length) {
         for (const id of p.checks) {
           this.setHolder(c, id, this.byId.get(id)!.destroyed ? null : 'stored');
           stats.checks++;

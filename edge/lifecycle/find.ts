@@ -4,13 +4,12 @@ import type { ChunkHolders } from '../../protocol/api.ts';
 import type { PortalEnv } from '../env.ts';
 import { listNodes } from '../registry/nodes.ts';
 import { holdersOf } from '../registry/placements.ts';
-import { checkOnNode } from '../node-client.ts';
-import { clientDeps } from './inventory.ts';
+import { clientFor, checkOnNode } from '../node-client.ts';
 
 export async function whoHolds(env: PortalEnv, hash: string, ask: boolean): Promise<ChunkHolders> {
   const registry = (await holdersOf(env.DB, hash)).map((p) => ({ content: p.content_id, node: p.node_id, bytes: p.bytes }));
   if (!ask) return { hash, registry };
-  const deps = await clientDeps(env);
+  const deps = await clientFor(env);
   const nodes = (await listNodes(env.DB)).filter((n) => n.state !== 'retired');
   const answers = await Promise.all(nodes.map(async (n) => {
     try {

@@ -6,7 +6,6 @@
 // says it does not count on that copy (a registry that lost rows must not cost data).
 import { BunsanError } from '../../protocol/errors.ts';
 import type { PortalEnv } from '../env.ts';
-import { signingKey } from '../keys.ts';
 import { contentStates } from '../registry/contents.ts';
 import { logEvent } from '../registry/events.ts';
 import { getNode, setInventoryCursor } from '../registry/nodes.ts';
@@ -14,12 +13,8 @@ import { forgetOrphans, noteOrphans, ripeOrphans, type OrphanRow } from '../regi
 import { placedOn } from '../registry/placements.ts';
 import { advanceTask, type TaskRow } from '../registry/tasks.ts';
 import { seconds } from '../manager/directory.ts';
-import { deleteOnNode, inventoryPage, type NodeClientDeps } from '../node-client.ts';
+import { clientFor, deleteOnNode, inventoryPage } from '../node-client.ts';
 import { managerStub } from '../portal/managers.ts';
-
-export async function clientDeps(env: PortalEnv): Promise<NodeClientDeps> {
-  return { fetch: (u, i) => fetch(u, i), key: await signingKey(env.SIGNING_KEY), now: () => Date.now() };
-}
 
 export async function inventoryStep(env: PortalEnv, t: TaskRow, now: number): Promise<void> {
   const db = env.DB;
@@ -30,7 +25,7 @@ export async function inventoryStep(env: PortalEnv, t: TaskRow, now: number): Pr
   if (!node || node.state === 'down' || node.state === 'retired') return finish();
   let page;
   try {
-    page = await inventoryPage(await clientDeps(env), node, t.cursor || null);
+    page = await inventoryPage(await clientFor(env), node, t.cursor || null);
   } catch (err) {
     // Unreachable or refusing now: this pass ends; the next one starts from the beginning.
     if (err instanceof BunsanError) return finish();
@@ -58,7 +53,7 @@ export async function deleteRipeOrphans(env: PortalEnv, now: number, limit = 200
   const db = env.DB;
   const ripe = await ripeOrphans(db, now - seconds(env.ORPHAN_GRACE_SECONDS, 86_400) * 1000, limit);
   if (ripe.length === 0) return 0;
-  const deps = await clientDeps(env);
+  const deps = await clientFor(env);
   let deleted = 0;
   const byNode = new Map<string, OrphanRow[]>();
   for (const o of ripe) byNode.set(o.node_id, [...(byNode.get(o.node_id) ?? []), o]);

@@ -12,9 +12,8 @@ import { logEvent } from '../registry/events.ts';
 import { copiesOnlyOn, getNode, insertNode, listNodes, setNodeState, updateNodeFields, type NodeRow } from '../registry/nodes.ts';
 import { orphanCount } from '../registry/orphans.ts';
 import { openTask } from '../registry/tasks.ts';
-import { backlogByNode, NO_WORK } from '../registry/work.ts';
-import { healthOf, inventoryPage } from '../node-client.ts';
-import { clientDeps } from './inventory.ts';
+import { backlogByNode, NO_WORK, type NodeBacklog } from '../registry/work.ts';
+import { clientFor, healthOf, inventoryPage } from '../node-client.ts';
 import { sweeperOf } from './sweeper.ts';
 
 async function requireNode(env: PortalEnv, id: string): Promise<NodeRow> {
@@ -39,7 +38,7 @@ export async function addNode(env: PortalEnv, req: z.output<typeof AddNodeReques
   if (known && known.state !== 'retired') throw new BunsanError('conflict', `node ${id} is already registered (${known.state})`);
   // It must take our management tokens: a node configured with another network's key would
   // accept nothing we send it.
-  await inventoryPage(await clientDeps(env), { id, url: req.url }, null, 1).catch((err: BunsanError) => {
+  await inventoryPage(await clientFor(env), { id, url: req.url }, null, 1).catch((err: BunsanError) => {
     throw new BunsanError('bad_request', `node ${id} at ${req.url} refuses this network's tokens: ${err.message}`);
   });
   const fields = { id, url: req.url, region: req.region || health.region || '', grade: req.grade, weight: req.weight, capacity: req.capacity ?? null };
@@ -115,7 +114,7 @@ export async function nodeStatuses(env: PortalEnv): Promise<NodeStatus[]> {
   return nodes.map((n) => toStatus(n, backlog.get(n.id), orphans.get(n.id) ?? 0));
 }
 
-export function toStatus(n: NodeRow, work?: Awaited<ReturnType<typeof backlogByNode>> extends Map<string, infer W> ? W : never, orphans = 0): NodeStatus {
+export function toStatus(n: NodeRow, work?: NodeBacklog, orphans = 0): NodeStatus {
   return {
     id: n.id, url: n.url, region: n.region, grade: n.grade, weight: n.weight, state: n.state,
     stateReason: n.state_reason, stateSince: n.state_since, capacity: n.capacity, chunksHeld: n.chunks_held, bytesHeld: n.bytes_held,

@@ -6,7 +6,7 @@
 //   inventory   a page of the node's inventory (inventory.ts)
 import { DurableObject } from 'cloudflare:workers';
 import type { PortalEnv } from '../env.ts';
-import { askReconcile, contentIdsAfter } from '../registry/contents.ts';
+import { contentIdsAfter, markAsked } from '../registry/contents.ts';
 import { contentsOnNode } from '../registry/placements.ts';
 import { advanceTask, openTasks, type TaskRow } from '../registry/tasks.ts';
 import { managerStub } from '../portal/managers.ts';
@@ -35,7 +35,7 @@ export async function taskStep(env: PortalEnv, t: TaskRow, now: number): Promise
   if (t.kind === 'inventory') return inventoryStep(env, t, now);
   const ids = t.kind === 'all' ? await contentIdsAfter(env.DB, t.cursor, SLICE) : await contentsOnNode(env.DB, t.node_id!, t.cursor, SLICE);
   if (ids.length > 0) {
-    await askReconcile(env.DB, ids, now).run();
+    await markAsked(env.DB, ids, now).run();
     await pokeAll(env, ids, t.reason);
   }
   await advanceTask(env.DB, t, ids.at(-1) ?? t.cursor, ids.length < SLICE, now).run();

@@ -114,7 +114,7 @@ export async function maxReplicas(db: D1Database): Promise<number> {
 }
 
 /** The sweep asked these contents' managers to reconcile (a slice at a time). */
-export function askReconcile(db: D1Database, ids: string[], at: number): D1PreparedStatement {
+export function markAsked(db: D1Database, ids: string[], at: number): D1PreparedStatement {
   return db.prepare("UPDATE contents SET reconcile_asked = MAX(reconcile_asked, ?) WHERE state = 'committed' AND id IN (SELECT value FROM json_each(?))")
     .bind(at, JSON.stringify(ids));
 }

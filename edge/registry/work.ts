@@ -13,7 +13,10 @@ export function replaceWork(db: D1Database, content: string, work: Map<string, W
   ];
 }
 
-export async function backlogByNode(db: D1Database): Promise<Map<string, WorkCounts & { contents: number }>> {
+/** A node's share of the work: summed over contents, and how many contents owe it some. */
+export type NodeBacklog = WorkCounts & { contents: number };
+
+export async function backlogByNode(db: D1Database): Promise<Map<string, NodeBacklog>> {
   const { results } = await db.prepare(
     `SELECT node_id, SUM(copies_in) AS i, SUM(copies_out) AS o, SUM(deletes) AS d, SUM(checks) AS c, COUNT(*) AS n
        FROM node_work GROUP BY node_id`,

@@ -63,8 +63,9 @@ const before = (a: { s: number; id: string }, b: { s: number; id: string }) => a
 /**
  * The nodes a chunk's copies belong on, best first (fewer than `replicas` when too few are
  * eligible). Exactly pickDiverse(rankNodes(eligible)), without sorting every node: the best few
- * are kept in one pass, and when they already span `replicas` regions the diverse pick cannot
- * reach past them (its first pass stops at the replicas-th new region). Otherwise the full rank.
+ * are kept in one pass, and when they span `replicas` regions, or every region there is, the
+ * diverse pick cannot reach past them (its first pass takes each region's best, which is among
+ * them, and the fill the best of the rest, also among them). Otherwise the full rank.
  */
 export function targetNodes(key: string, nodes: Iterable<PlanNode>, o: TargetOptions): string[] {
   const bits = keyBits(key);
@@ -72,9 +73,11 @@ export function targetNodes(key: string, nodes: Iterable<PlanNode>, o: TargetOpt
   const top: { n: PlanNode; s: number; id: string }[] = [];
   // Kept for the full rank, should it be needed: `nodes` may be an iterator that runs once.
   const pool: PlanNode[] = [];
+  const regions = new Set<string>();
   for (const n of nodes) {
     if (!eligible(n, o)) continue;
     pool.push(n);
+    regions.add(n.region);
     const score = rendezvousScore(n, bits);
     if (top.length === k) {
       const last = top[k - 1];
@@ -89,7 +92,8 @@ export function targetNodes(key: string, nodes: Iterable<PlanNode>, o: TargetOpt
     }
     top[i] = e;
   }
-  if (pool.length > top.length && new Set(top.map((e) => e.n.region)).size < o.replicas) {
+  const spanned = new Set(top.map((e) => e.n.region)).size;
+  if (pool.length > top.length && spanned < o.replicas && spanned < regions.size) {
     return pickDiverse(rankNodes(key, pool), o.replicas).map((n) => n.id);
   }
   return pickDiverse(top.map((e) => e.n), o.replicas).map((n) => n.id);
