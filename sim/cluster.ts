@@ -95,12 +95,6 @@ export class Cluster {
     for (let c = 0; c < this.chunkCount; c++) for (const id of this.plan(c).target) this.setHolder(c, id, 'stored');
   }
 
-  /** Does node `n` hold, or belong to the target of, chunk c (by a cheap test first)? */
-  involves(c: number, n: number): boolean {
-    for (let j = 0; j < SLOTS; j++) if (this.holders[c * SLOTS + j] === n) return true;
-    return false;
-  }
-
   /** Chunks whose copies a node holds. */
   chunksOn(id: string): number[] {
     return this.chunksOnAny([id]);
@@ -236,20 +230,18 @@ export class Cluster {
   }
 
   /** Sweeps until nothing is left to do (or `max` sweeps): how many it took and what moved. */
-  settle(chunks: number[], budgetPerNode: number, max = 100): { sweeps: number; stats: SweepStats; minServing: number } {
+  settle(chunks: number[], budgetPerNode: number, max = 100): { sweeps: number; stats: SweepStats } {
     const total: SweepStats = { copies: 0, bytes: 0, deletes: 0, drops: 0, checks: 0, deferred: 0 };
-    let minServing = this.minServing(chunks);
     let todo = chunks;
     let sweeps = 0;
     while (todo.length > 0 && sweeps < max) {
       const { stats, left } = this.sweep(todo, budgetPerNode);
       sweeps++;
       for (const k of Object.keys(total) as (keyof SweepStats)[]) total[k] += stats[k];
-      minServing = Math.min(minServing, this.minServing(left));
       if (stats.copies + stats.deletes + stats.drops + stats.checks === 0) break;
       todo = left;
     }
-    return { sweeps, stats: total, minServing };
+    return { sweeps, stats: total };
   }
 
   /** A node back from down: the copies it held are checked before they count again. */

@@ -53,25 +53,21 @@ export async function commitUpload(deps: ManagerDeps, caller: Caller, rawMedia?:
   return { id: record.id, version: record.version, committedAt: now };
 }
 
-/**
- * Replicas left behind by re-sealed chunks, and (at commit) extra copies beyond the plan, are
- * deleted. `staleOnly`: only copies of hashes that are no chunk of this content (a reconcile
- * pass retries those; its own plans take care of the rest).
- */
-export async function collectGarbage(deps: ManagerDeps, staleOnly = false): Promise<void> {
+/** Replicas left behind by re-sealed chunks, and extra copies beyond the plan, are deleted. */
+async function collectGarbage(deps: ManagerDeps): Promise<void> {
   const { store } = deps;
   const record = store.record()!;
   const byNode = new Map<string, string[]>();
   for (const r of store.replicas()) {
-    const chunk = store.chunkByHash(r.hash);
-    if (chunk && (staleOnly || r.state === 'stored')) continue;
+    if (r.state === 'stored' && store.chunkByHash(r.hash)) continue;
     byNode.set(r.node_id, [...(byNode.get(r.node_id) ?? []), r.hash]);
   }
   const dir = await loadDirectory(deps.env, deps.now());
   await Promise.all([...byNode].map(async ([nodeId, hashes]) => {
     const node = dir.get(nodeId);
     if (!readable(node)) {
-      // A node that is gone holds nothing to delete; one that is down is asked by a later pass.
+      // A node that is gone holds nothing to delete; on one that is down the rows stay 'deleting'
+      // (a live chunk's are retried by reconcile passes; a re-sealed chunk's old hash is not, see docs).
       if (!node || node.state === 'retired') for (const h of hashes) store.dropReplica(h, nodeId);
       return;
     }

@@ -43,3 +43,11 @@ export async function loadDirectory(env: PortalEnv, now: number): Promise<Direct
 
 /** Can a client (or a copy) read from this node now? */
 export const readable = (n: DirNode | undefined): boolean => !!n && serves(n.state);
+
+/**
+ * The directory as uploads see it: a node down now (even within its grace period) takes none of
+ * a new upload's copies; once it is back, reconciling gives it its share.
+ */
+export function uploadDirectory(dir: Directory): Directory {
+  return new Map([...dir].map(([id, n]) => [id, n.state === 'down' ? { ...n, lost: true } : n]));
+}

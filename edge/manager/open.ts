@@ -15,8 +15,7 @@ import { insertContent, openUploadsOf, type UploadQuota } from '../registry/cont
 import { logEvent } from '../registry/events.ts';
 import type { ManagerDeps } from './deps.ts';
 import { eligible } from '../../protocol/lifecycle/target.ts';
-import { loadDirectory } from './directory.ts';
-import { uploadDirectory } from './reconcile.ts';
+import { loadDirectory, uploadDirectory } from './directory.ts';
 import { sessionOf } from './views.ts';
 
 export interface OpenInput {

@@ -7,8 +7,7 @@ import { uniformInt } from '../../protocol/placement.ts';
 import { expiresIn, issueToken, TOKEN_TTL } from '../../protocol/tokens.ts';
 import { checkOnNode } from '../node-client.ts';
 import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
-import { loadDirectory, type Directory } from './directory.ts';
-import { uploadDirectory } from './reconcile.ts';
+import { loadDirectory, uploadDirectory, type Directory } from './directory.ts';
 import { plannedChunks } from './chunk-plan.ts';
 import type { ContentRecord } from './store.ts';
 

@@ -267,12 +267,14 @@ export async function reconcileSlice(deps: ManagerDeps): Promise<number | null> 
   const chunks = store.chunkSlice(pass.cursor, sliceSize(dir.size));
   const s: Slice = { deps, record, dir, chunks, events: [], d1: [] };
 
-  for (const chunk of chunks) forget(s, chunk, planOf(s, chunk));
+  // One plan serves both: forgetting copies on nodes that are gone changes no check.
   const toCheck = new Map<string, ChunkRow[]>();
   for (const chunk of chunks) {
+    const plan = planOf(s, chunk);
+    forget(s, chunk, plan);
     const names = pass.verify
       ? store.replicas(chunk.hash!).filter((r) => r.state === 'stored' && readable(dir.get(r.node_id))).map((r) => r.node_id)
-      : planOf(s, chunk).checks;
+      : plan.checks;
     for (const n of names) toCheck.set(n, [...(toCheck.get(n) ?? []), chunk]);
   }
   pass.failed += await check(s, toCheck);
@@ -320,12 +322,4 @@ export async function reconcileSlice(deps: ManagerDeps): Promise<number | null> 
   state.due = state.again ? now2 : when.length ? Math.min(...when) : null;
   store.setMeta(KEY, state);
   return state.due;
-}
-
-/**
- * The directory as uploads see it: a node down now (even within its grace period) takes none of
- * a new upload's copies; once it is back, reconciling gives it its share.
- */
-export function uploadDirectory(dir: Directory): Directory {
-  return new Map([...dir].map(([id, n]) => [id, n.state === 'down' ? { ...n, lost: true } : n]));
 }

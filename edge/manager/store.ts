@@ -50,26 +50,33 @@ export class ManagerStore {
     }
   }
 
-  /** Small JSON values of the manager's own (its reconcile state, for one). */
-  meta<T>(k: string): T | null {
-    const row = this.sql.exec<{ v: string }>('SELECT v FROM meta WHERE k = ?', k).toArray()[0];
+  /** A JSON value under `k` in one of the key/value tables; null or undefined deletes it. */
+  private getJson<T>(table: 'meta' | 'media', k: string): T | null {
+    const row = this.sql.exec<{ v: string }>(`SELECT v FROM ${table} WHERE k = ?`, k).toArray()[0];
     return row ? (JSON.parse(row.v) as T) : null;
   }
 
+  private putJson(table: 'meta' | 'media', k: string, v: unknown): void {
+    if (v === null || v === undefined) this.sql.exec(`DELETE FROM ${table} WHERE k = ?`, k);
+    else this.sql.exec(`INSERT OR REPLACE INTO ${table} (k, v) VALUES (?, ?)`, k, JSON.stringify(v));
+  }
+
+  /** Small JSON values of the manager's own (its reconcile state, for one). */
+  meta<T>(k: string): T | null {
+    return this.getJson<T>('meta', k);
+  }
+
   setMeta(k: string, v: unknown): void {
-    if (v === null || v === undefined) this.sql.exec('DELETE FROM meta WHERE k = ?', k);
-    else this.sql.exec('INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)', k, JSON.stringify(v));
+    this.putJson('meta', k, v);
   }
 
   /** JSON under `k` in the media table: 'index' (the committed seek index), 'indexer' (the edge's, mid-upload). */
   media<T>(k: MediaKey): T | null {
-    const row = this.sql.exec<{ v: string }>('SELECT v FROM media WHERE k = ?', k).toArray()[0];
-    return row ? (JSON.parse(row.v) as T) : null;
+    return this.getJson<T>('media', k);
   }
 
   setMedia(k: MediaKey, v: unknown): void {
-    if (v === null || v === undefined) this.sql.exec('DELETE FROM media WHERE k = ?', k);
-    else this.sql.exec('INSERT OR REPLACE INTO media (k, v) VALUES (?, ?)', k, JSON.stringify(v));
+    this.putJson('media', k, v);
   }
 
   record(): ContentRecord | null {
