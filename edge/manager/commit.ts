@@ -67,7 +67,7 @@ async function collectGarbage(deps: ManagerDeps): Promise<void> {
     const node = dir.get(nodeId);
     if (!readable(node)) {
       // A node that is gone holds nothing to delete; on one that is down the rows stay 'deleting'
-      // (a live chunk's are retried by reconcile passes; a re-sealed chunk's old hash is not, see docs).
+      // (a live chunk's are retried by reconcile passes; a re-sealed chunk's old hash is not: docs/decisions.md).
       if (!node || node.state === 'retired') for (const h of hashes) store.dropReplica(h, nodeId);
       return;
     }
