@@ -4,9 +4,10 @@ import type { Sweeper } from './lifecycle/sweeper.ts';
 import type { ContentManager } from './manager/content-manager.ts';
 import type { ClientAddressEnv } from './client-address.ts';
 import type { UploadLimitVars } from './upload-limits.ts';
+import type { DemandVars } from './demand-policy.ts';
 
 /** UPLOAD_QUOTA_UPLOADS, UPLOAD_QUOTA_BYTES, UPLOAD_IDLE_SECONDS: see upload-limits.ts; CLIENT_ADDRESS_HEADER: client-address.ts */
-export interface PortalEnv extends UploadLimitVars, ClientAddressEnv {
+export interface PortalEnv extends UploadLimitVars, ClientAddressEnv, DemandVars {
   DB: D1Database;
   MANAGER: DurableObjectNamespace<ContentManager>;
   /** Ed25519 PKCS#8 (base64url), a wrangler secret: signs tokens and stamps */

@@ -99,6 +99,19 @@ export async function inventoryPage(deps: NodeClientDeps, node: NodeAddress, cur
   return answer(node, res, InventoryPage);
 }
 
+export const ServedAnswer = z.object({
+  node: z.string(), since: z.number(), total: z.number().nonnegative(), from: z.number(), at: z.number(),
+  contents: z.record(z.string(), z.number().nonnegative()), other: z.number().nonnegative(),
+});
+
+/** What the node served to viewers since the last take (edge/node/tally.ts); the take starts a new interval. */
+export async function takeServedOf(deps: NodeClientDeps, node: NodeAddress) {
+  const res = await nodeFetch(deps, node, `${node.url.replace(/\/+$/, '')}${NODE_PATHS.served}`, {
+    method: 'POST', headers: { authorization: `Bearer ${await mgmtToken(deps, node)}` },
+  }, DEADLINE.call);
+  return answer(node, res, ServedAnswer);
+}
+
 export const HealthAnswer = z.object({ ok: z.literal(true), node: z.string(), region: z.string().optional() });
 
 /** The node's health answer: it must speak the node protocol and call itself by the id asked for (when given). */

@@ -129,6 +129,7 @@ export const RemoveResponse = z.object({ state: z.enum(['deleted', 'deleting']),
 export type RemoveResponse = z.infer<typeof RemoveResponse>;
 
 export const ReplicaState = z.enum(['pending', 'stored', 'deleting']);
+const Count = z.number().int().nonnegative();
 export const ContentInfo = ContentSummary.extend({
   state: UploadState,
   /** the manager's reconciling of copies: when it next looks, why, and whether it is stuck */
@@ -137,6 +138,17 @@ export const ContentInfo = ContentSummary.extend({
   }).optional(),
   /** media only: the seek index built at upload */
   media: MediaIndex.optional(),
+  /** demand over sliding windows (claim 4): bytes/s now, and viewers, opens and bytes per window */
+  demand: z.object({
+    rate: z.number().nonnegative(),
+    windows: z.array(z.object({ window: z.string(), seconds: Count, viewers: Count, opens: Count, bytes: Count })),
+    regions: z.record(z.string(), z.number().nonnegative()),
+  }).optional(),
+  /** copies per chunk: the upload's base, the current (demand) count and its ceiling, and why */
+  copies: z.object({
+    base: Count, current: Count, ceiling: Count, span: Count, reason: z.string(),
+    changes: z.array(z.object({ at: z.number().int(), from: Count, to: Count, reason: z.string() })),
+  }).optional(),
   chunks: z.array(z.object({
     index: z.number().int(), offset: z.number().int(), length: z.number().int(), sealedLength: z.number().int(),
     hash: ChunkHash, replicas: z.array(z.object({ node: NodeId, state: ReplicaState })),
@@ -159,7 +171,10 @@ export const RegisterNodeRequest = z.object({
   grade: Grade.default(1),
   weight: z.number().positive().max(1000).default(1),
   capacity: Capacity.nullable().optional(),
-  state: z.enum(['active', 'joining']).optional(),
+  /** bytes per second it can deliver (absent: the network's default) */
+  egress: Capacity.nullable().optional(),
+  /** `standby`: a mirror of the standby pool, woken by demand (claim 6) */
+  state: z.enum(['active', 'joining', 'standby']).optional(),
 }).strict();
 /** Adds a node by its URL: the portal checks that it speaks the node protocol and takes our tokens, then it joins. */
 export const AddNodeRequest = z.object({
@@ -169,6 +184,9 @@ export const AddNodeRequest = z.object({
   grade: Grade.default(1),
   weight: z.number().positive().max(1000).default(1),
   capacity: Capacity.optional(),
+  egress: Capacity.optional(),
+  /** joins the standby pool of mirrors instead of taking its share now */
+  standby: z.boolean().default(false),
 }).strict();
 export type AddNodeRequest = z.input<typeof AddNodeRequest>;
 export const RetireRequest = z.object({ force: z.boolean().default(false) }).strict();
@@ -177,7 +195,6 @@ export const NodeRecord = NodeInfo.extend({ weight: z.number(), state: NodeState
 export type NodeRecord = z.infer<typeof NodeRecord>;
 export const NodeList = z.object({ nodes: z.array(NodeRecord) });
 
-const Count = z.number().int().nonnegative();
 /** A node as the operator sees it: its state and why, what it holds, its health, the copies still owed to and from it. */
 export const NodeStatus = NodeRecord.extend({
   stateReason: z.string(),
@@ -193,6 +210,11 @@ export const NodeStatus = NodeRecord.extend({
   }),
   backlog: z.object({ copiesIn: Count, copiesOut: Count, deletes: Count, checks: Count, contents: Count }),
   orphans: Count,
+  /** demand: bytes/s it can deliver and delivered (smoothed), whether it runs hot, whether it is a standby mirror */
+  egress: z.number().nonnegative().optional(),
+  load: z.number().nonnegative().optional(),
+  hot: z.boolean().optional(),
+  mirror: z.boolean().optional(),
 });
 export type NodeStatus = z.infer<typeof NodeStatus>;
 export const NodeStatusList = z.object({ nodes: z.array(NodeStatus) });

@@ -8,6 +8,8 @@ export const NODE_PATHS = {
   probe: '/v1/probe',
   health: '/v1/health',
   inventory: '/v1/inventory',
+  /** POST with a management token: bytes served to viewers per content since the last call */
+  served: '/v1/served',
 } as const;
 
 /** Response header carrying the upload-stamp digest stored beside the chunk. */

@@ -5,6 +5,7 @@ import { createNodeApp } from '../edge/node/app.ts';
 import { COPY_TIMEOUT_MS, type FetchLike, type NodeDeps } from '../edge/node/deps.ts';
 import type { CryptoLike } from '../protocol/crypto-like.ts';
 import type { DiskStore } from './disk-store.ts';
+import { ServedTally } from '../edge/node/tally.ts';
 
 export interface SelfHostedAppOptions {
   store: DiskStore;
@@ -28,6 +29,7 @@ export function createSelfHostedApp(o: SelfHostedAppOptions) {
     fetch: o.fetch ?? ((input, init) => fetch(input, init)),
     copyTimeoutMs: o.copyTimeoutMs ?? COPY_TIMEOUT_MS,
     served: o.served,
+    tally: new ServedTally(Date.now()),
   };
   return createNodeApp(() => deps);
 }

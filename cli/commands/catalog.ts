@@ -22,6 +22,23 @@ export async function lsCommand(c: CommandContext): Promise<void> {
   ]));
 }
 
+/** Demand over its windows, the copies now against base and ceiling, and why they last changed. */
+function demandLines(info: Awaited<ReturnType<CommandContext['api']['info']>>): string[] {
+  const out: string[] = [];
+  const d = info.demand;
+  if (d) {
+    const w = d.windows.map((x) => `${x.window}: ${x.viewers} viewers, ${x.opens} opens, ${formatBytes(x.bytes)}`).join('; ');
+    const regions = Object.entries(d.regions).map(([r, s]) => `${r} ${Math.round(s * 100)} %`).join(', ');
+    out.push(`demand ${formatBytes(d.rate)}/s  (${w})${regions ? `  regions: ${regions}` : ''}`);
+  }
+  const k = info.copies;
+  if (k) {
+    out.push(`copies ${k.current} (base ${k.base}, ceiling ${k.ceiling}${k.current > k.base ? `, on the first ${k.span} chunks` : ''}): ${k.reason}`);
+    for (const ch of k.changes.slice(-5)) out.push(`  ${new Date(ch.at).toISOString()}  ${ch.from} -> ${ch.to}  ${ch.reason}`);
+  }
+  return out;
+}
+
 export async function infoCommand(c: CommandContext): Promise<void> {
   const info = await c.api.info(oneId(c));
   const head = `${info.name}  ${info.type}  ${formatBytes(info.size)}  ${info.chunkCount} chunks  state ${info.state}  replicas ${info.replicas}`;
@@ -31,7 +48,7 @@ export async function infoCommand(c: CommandContext): Promise<void> {
   const upkeep = u && (u.passUnderWay || u.due !== null)
     ? `upkeep: ${u.passUnderWay ? 'moving copies now' : `next look in ${Math.max(0, Math.round(((u.due ?? 0) - Date.now()) / 1000))} s`} (${u.reason || 'asked'})${u.stalled ? `, stalled ${u.stalled} times` : ''}`
     : null;
-  c.out(info, [head, ...(media ? [media] : []), ...(upkeep ? [upkeep] : []), table([
+  c.out(info, [head, ...(media ? [media] : []), ...(upkeep ? [upkeep] : []), ...demandLines(info), table([
     ['#', 'OFFSET', 'LENGTH', 'HASH', 'NODES'],
     ...info.chunks.map((ch) => [String(ch.index), String(ch.offset), String(ch.length), ch.hash.slice(0, 16),
       ch.replicas.map((r) => (r.state === 'stored' ? r.node : `${r.node}(${r.state})`)).join(' ')]),

@@ -26,12 +26,20 @@ async function list(c: CommandContext): Promise<void> {
     return;
   }
   const { nodes } = await c.admin.nodeStatuses();
-  c.out({ nodes }, table([['ID', 'STATE', 'REGION', 'CHUNKS', 'HELD', 'CAPACITY', 'HEALTH', 'LAST SEEN', 'BACKLOG (in/out/del/check)', 'URL'],
+  c.out({ nodes }, table([['ID', 'STATE', 'REGION', 'CHUNKS', 'HELD', 'CAPACITY', 'LOAD/EGRESS', 'HEALTH', 'LAST SEEN', 'BACKLOG (in/out/del/check)', 'URL'],
     ...nodes.map((n) => [
-      n.id, n.state, n.region || '-', String(n.chunksHeld), formatBytes(n.bytesHeld), n.capacity === null ? '-' : formatBytes(n.capacity),
+      n.id, n.mirror ? `${n.state} (mirror)` : n.state, n.region || '-', String(n.chunksHeld), formatBytes(n.bytesHeld), n.capacity === null ? '-' : formatBytes(n.capacity),
+      loadOf(n),
       n.health.failures ? `failing (${n.health.failures})` : n.health.lastCheckAt === null ? 'unchecked' : 'ok', ago(n.health.lastSeenAt),
       `${n.backlog.copiesIn}/${n.backlog.copiesOut}/${n.backlog.deletes}/${n.backlog.checks}`, n.url,
     ])]));
+}
+
+/** Delivered against what it can deliver, per second: "12 MiB/s of 100 MiB/s (12 %), hot". */
+function loadOf(n: NodeStatus): string {
+  if (n.egress === undefined || n.load === undefined) return '-';
+  const share = n.egress > 0 ? ` (${Math.round((100 * n.load) / n.egress)} %)` : '';
+  return `${formatBytes(n.load)}/s of ${formatBytes(n.egress)}/s${share}${n.hot ? ', hot' : ''}`;
 }
 
 const int = (raw: string | boolean | undefined, name: string) => {
@@ -47,12 +55,13 @@ export async function nodesCommand(c: CommandContext): Promise<void> {
   const admin = c.admin;
   if (!admin) throw new BunsanError('unauthorized', `nodes ${verb} needs the operator credential (--admin-token or BUNSAN_ADMIN_TOKEN)`);
   if (verb === 'add') {
-    if (c.args.length !== 2) throw new BunsanError('bad_request', 'usage: bunsan nodes add URL [--id ID] [--region R] [--grade G] [--weight W] [--capacity BYTES]');
+    if (c.args.length !== 2) throw new BunsanError('bad_request', 'usage: bunsan nodes add URL [--id ID] [--region R] [--grade G] [--weight W] [--capacity BYTES] [--egress BYTES_PER_SECOND] [--standby]');
     const weight = c.flags.weight === undefined ? undefined : Number(c.flags.weight);
     if (weight !== undefined && !(weight > 0)) throw new BunsanError('bad_request', '--weight must be a positive number');
     const n = await admin.addNode({
       url: c.args[1], id: c.flags.id as string | undefined, region: c.flags.region as string | undefined,
       grade: int(c.flags.grade, 'grade'), weight, capacity: int(c.flags.capacity, 'capacity'),
+      egress: int(c.flags.egress, 'egress'), standby: !!c.flags.standby,
     });
     return c.out(n, `added ${describe(n)}`);
   }

@@ -15,6 +15,9 @@ import { openTask } from '../registry/tasks.ts';
 import { backlogByNode, NO_WORK, type NodeBacklog } from '../registry/work.ts';
 import { clientFor, healthOf, inventoryPage } from '../node-client.ts';
 import { sweeperOf } from './sweeper.ts';
+import { demandSettings } from '../demand-policy.ts';
+
+const STANDBY_REASON = "standby mirror: holds nothing until demand nears the active nodes' egress";
 
 async function requireNode(env: PortalEnv, id: string): Promise<NodeRow> {
   const n = await getNode(env.DB, id);
@@ -41,12 +44,18 @@ export async function addNode(env: PortalEnv, req: z.output<typeof AddNodeReques
   await inventoryPage(await clientFor(env), { id, url: req.url }, null, 1).catch((err: BunsanError) => {
     throw new BunsanError('bad_request', `node ${id} at ${req.url} refuses this network's tokens: ${err.message}`);
   });
-  const fields = { id, url: req.url, region: req.region || health.region || '', grade: req.grade, weight: req.weight, capacity: req.capacity ?? null };
+  const fields = {
+    id, url: req.url, region: req.region || health.region || '', grade: req.grade, weight: req.weight, capacity: req.capacity ?? null,
+    egress: req.egress ?? null, mirror: req.standby,
+  };
   await env.DB.batch([
-    insertNode(env.DB, fields, 'joining', 'added: receiving its share', now),
+    req.standby
+      ? insertNode(env.DB, fields, 'standby', STANDBY_REASON, now)
+      : insertNode(env.DB, fields, 'joining', 'added: receiving its share', now),
     logEvent(env.DB, { at: now, kind: 'node-added', node: id, detail: fields }),
   ]);
-  await handOver(env, { kind: 'all', reason: `${id} joined`, at: now });
+  // A standby mirror holds nothing until demand wakes it: no content has anything to give it yet.
+  if (!req.standby) await handOver(env, { kind: 'all', reason: `${id} joined`, at: now });
   return (await getNode(env.DB, id))!;
 }
 
@@ -58,7 +67,7 @@ export async function registerNode(env: PortalEnv, n: z.output<typeof RegisterNo
   }
   const stmts = known && known.state !== 'retired'
     ? [updateNodeFields(env.DB, n, now)]
-    : [insertNode(env.DB, n, n.state ?? 'active', 'registered by the operator', now)];
+    : [insertNode(env.DB, { ...n, mirror: n.state === 'standby' }, n.state ?? 'active', n.state === 'standby' ? STANDBY_REASON : 'registered by the operator', now)];
   await env.DB.batch([...stmts, logEvent(env.DB, { at: now, kind: 'node-registered', node: n.id, detail: n })]);
   // New attributes (a weight, a region) can change where copies belong.
   if (known && (known.weight !== n.weight || known.region !== n.region || known.grade !== n.grade)) {
@@ -111,15 +120,17 @@ export async function retireNode(env: PortalEnv, id: string, force: boolean, now
 /** Every node as the operator sees it. */
 export async function nodeStatuses(env: PortalEnv): Promise<NodeStatus[]> {
   const [nodes, backlog, orphans] = await Promise.all([listNodes(env.DB), backlogByNode(env.DB), orphanCount(env.DB)]);
-  return nodes.map((n) => toStatus(n, backlog.get(n.id), orphans.get(n.id) ?? 0));
+  const egress = demandSettings(env).nodeEgress;
+  return nodes.map((n) => toStatus(n, backlog.get(n.id), orphans.get(n.id) ?? 0, egress));
 }
 
-export function toStatus(n: NodeRow, work?: NodeBacklog, orphans = 0): NodeStatus {
+export function toStatus(n: NodeRow, work?: NodeBacklog, orphans = 0, defaultEgress?: number): NodeStatus {
   return {
     id: n.id, url: n.url, region: n.region, grade: n.grade, weight: n.weight, state: n.state,
     stateReason: n.state_reason, stateSince: n.state_since, capacity: n.capacity, chunksHeld: n.chunks_held, bytesHeld: n.bytes_held,
     health: { lastSeenAt: n.last_seen_at, lastCheckAt: n.last_check_at, failures: n.failures, lastError: n.last_error },
     backlog: { ...NO_WORK, contents: 0, ...work },
     orphans,
+    egress: n.egress ?? defaultEgress, load: Math.round(n.load), hot: n.hot === 1, mirror: n.mirror === 1,
   };
 }

@@ -16,6 +16,7 @@ import { backlogByNode } from '../registry/work.ts';
 import { downGraceMs, seconds } from '../manager/directory.ts';
 import { healthOf } from '../node-client.ts';
 import { deleteRipeOrphans } from './inventory.ts';
+import { sweepDemand, type DemandReport } from './demand-sweep.ts';
 import { sweeperOf } from './sweeper.ts';
 
 export interface SweepReport {
@@ -23,6 +24,8 @@ export interface SweepReport {
   checked: number;
   changes: { node: string; from: string; to: string; reason: string }[];
   tasks: number;
+  /** what the nodes delivered, and the mirrors woken or put back (null: the demand step failed this time) */
+  demand: DemandReport | null;
 }
 
 const PARALLEL_CHECKS = 32;
@@ -61,14 +64,21 @@ export async function runSweep(env: PortalEnv, now = Date.now()): Promise<SweepR
   const backlog = await backlogByNode(db);
   const joinWalkOpen = await pendingFor(db, 'all', null);
   const behind = nodes.some((n) => n.state === 'joining') && !joinWalkOpen ? await contentsBehind(db) : 1;
-  const report: SweepReport = { at: now, checked: nodes.length, changes: [], tasks: 0 };
+  const report: SweepReport = { at: now, checked: nodes.length, changes: [], tasks: 0, demand: null };
+  // Demand before the state rules: a mirror woken now is active for them, one put back is draining.
+  report.demand = await sweepDemand(env, nodes, (id) => health.get(id) === null, now)
+    .catch((err: Error) => (console.warn(`demand step of the sweep failed: ${err.message}`), null));
+  const moved = new Map<string, NodeRow['state']>([
+    ...(report.demand?.woken ?? []).map((id) => [id, 'active'] as const), ...(report.demand?.rested ?? []).map((id) => [id, 'draining'] as const),
+  ]);
+  const current = nodes.map((n) => (moved.has(n.id) ? { ...n, state: moved.get(n.id)!, state_since: now } : n));
 
-  for (const n of nodes) {
+  for (const n of current) {
     const error = health.get(n.id) ?? null;
     const owed = backlog.get(n.id);
     const empty = n.state === 'draining' && !owed && !(await pendingFor(db, 'node', n.id)) && (await placementCount(db, n.id)) === 0;
     const change = nextChange(
-      { state: n.state, stateSince: n.state_since, prior: n.prior_state, failures: error === null ? 0 : n.failures + 1, lostAt: n.lost_at },
+      { state: n.state, stateSince: n.state_since, prior: n.prior_state, failures: error === null ? 0 : n.failures + 1, lostAt: n.lost_at, mirror: n.mirror === 1 },
       { now, error, shareReceived: behind === 0 && (!owed || owed.copiesIn + owed.checks === 0), empty },
       rules,
     );

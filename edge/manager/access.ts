@@ -11,7 +11,11 @@ import type { GrantStore } from './grant-store.ts';
 import type { ContentRecord } from './store.ts';
 
 /** What the portal learned about a manifest request: an identified provider/operator, a grant, or neither. */
-export interface ViewerAccess { caller?: Caller; grant?: string }
+export interface ViewerAccess {
+  caller?: Caller; grant?: string;
+  /** who asks and from where, for demand (edge/portal/viewer.ts); absent: not counted */
+  viewer?: { key: string; region: string };
+}
 
 export async function authorizeViewer(
   deps: ManagerDeps, grants: GrantStore, record: ContentRecord, access: ViewerAccess,

@@ -21,6 +21,10 @@ import type { ViewerAccess } from './access.ts';
 import { commitUpload } from './commit.ts';
 import type { Caller } from './deps.ts';
 import { AuditStore } from './audit-store.ts';
+import { DemandBook } from './demand-book.ts';
+import { decideDemand, demandInfo } from './demand.ts';
+import { loadDirectory } from './directory.ts';
+import { smooth, demandSettings } from '../demand-policy.ts';
 import { GrantStore } from './grant-store.ts';
 import { createGrant, revokeGrant } from './grants.ts';
 import { mediaProgress, saveMediaProgress } from './media.ts';
@@ -41,23 +45,40 @@ export class ContentManager extends DurableObject<PortalEnv> {
   private readonly store: ManagerStore;
   private readonly grants: GrantStore;
   private readonly audits: AuditStore;
+  private readonly book: DemandBook;
 
   constructor(ctx: DurableObjectState, env: PortalEnv) {
     super(ctx, env);
     this.store = new ManagerStore(ctx.storage.sql);
     this.grants = new GrantStore(ctx.storage.sql);
     this.audits = new AuditStore(ctx.storage.sql);
+    this.book = new DemandBook(this.store);
   }
 
   private async deps() {
-    return { env: this.env, store: this.store, key: await signingKey(this.env.SIGNING_KEY), now: () => Date.now(), fetch: (u: RequestInfo | URL, i?: RequestInit) => fetch(u, i) };
+    return {
+      env: this.env, store: this.store, key: await signingKey(this.env.SIGNING_KEY), now: () => Date.now(),
+      fetch: (u: RequestInfo | URL, i?: RequestInit) => fetch(u, i), book: this.book,
+    };
+  }
+
+  /** When demand must be decided again (raised copies watch their cool-down), kept with the manager's state. */
+  private demandDue(): number | null {
+    return this.store.meta<number>('demand-due');
+  }
+
+  private async decideDemandNow(): Promise<void> {
+    const deps = await this.deps();
+    const due = await decideDemand(deps, this.book, await loadDirectory(this.env, deps.now()));
+    this.store.setMeta('demand-due', due);
   }
 
   /** One alarm serves the delete retry, the retention end, the audits and idle uploads: set it to whichever is due first. */
   private async reschedule(): Promise<void> {
     const record = this.store.record();
     const reconcileDue = record?.state === 'committed' ? reconcileState(await this.deps()).due : null;
-    const at = nextAlarmAt(record, Date.now(), this.audits.nextDue(), reconcileDue, this.idleDue(record));
+    const demandDue = record?.state === 'committed' ? this.demandDue() : null;
+    const at = nextAlarmAt(record, Date.now(), this.audits.nextDue(), reconcileDue, this.idleDue(record), demandDue);
     if (at === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(at);
   }
@@ -125,11 +146,35 @@ export class ContentManager extends DurableObject<PortalEnv> {
   }
 
   manifest(access: ViewerAccess = {}): Promise<RpcResult<Manifest>> {
-    return toRpc(async () => buildManifest(await this.deps(), this.grants, access));
+    return toRpc(async () => {
+      const m = await buildManifest(await this.deps(), this.grants, access);
+      // Counted once it is handed out: a refused request is no demand.
+      if (access.viewer) this.book.noteOpen(access.viewer, Date.now());
+      return m;
+    });
   }
 
   info(caller: Caller): Promise<RpcResult<ContentInfo>> {
-    return toRpc(async () => buildInfo(await this.deps(), caller));
+    return toRpc(async () => {
+      const deps = await this.deps();
+      const info = await buildInfo(deps, caller);
+      const record = this.store.record()!;
+      return { ...info, ...demandInfo(deps, record, this.book, await loadDirectory(this.env, deps.now())) };
+    });
+  }
+
+  /**
+   * The sweep's reading of what this content's nodes delivered since the last one: the demand is
+   * updated and the copies decided again.
+   */
+  async noteServed(reading: { bytes: number; byNode: Record<string, number>; dtMs: number }): Promise<{ current: number } | null> {
+    const record = this.store.record();
+    if (record?.state !== 'committed') return null;
+    const tau = demandSettings(this.env).smoothMs;
+    this.book.noteServed(reading.bytes, reading.byNode, reading.dtMs, Date.now(), (p, r) => smooth(p, r, reading.dtMs, tau));
+    await this.decideDemandNow();
+    await this.reschedule();
+    return { current: this.store.meta<{ current: number }>('copies')?.current ?? record.replicas };
   }
 
   grant(caller: Caller, req: { ttlSeconds: number; label?: string }): Promise<RpcResult<GrantResponse>> {
@@ -209,7 +254,15 @@ export class ContentManager extends DurableObject<PortalEnv> {
    * too long.
    */
   async alarm(): Promise<void> {
+    this.book.flush(Date.now());
     if (this.store.record()?.state === 'committed' && this.audits.nextDue() !== null) await runDueAudits(await this.deps(), this.audits);
+    const demandDue = this.demandDue();
+    if (this.store.record()?.state === 'committed' && demandDue !== null && demandDue <= Date.now()) {
+      await this.decideDemandNow().catch((err: Error) => {
+        console.warn(`demand of ${this.store.record()?.id} not decided: ${err.message}`);
+        this.store.setMeta('demand-due', Date.now() + 30_000);
+      });
+    }
     if (this.store.record()?.state === 'committed') {
       const deps = await this.deps();
       await reconcileSlice(deps).catch((err: Error) => {

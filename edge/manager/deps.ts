@@ -1,5 +1,6 @@
 import type { PortalEnv } from '../env.ts';
 import type { ManagerStore, ContentRecord } from './store.ts';
+import type { DemandBook } from './demand-book.ts';
 import { BunsanError } from '../../protocol/errors.ts';
 
 /** What every manager flow gets: bindings, its store, the signing key, a clock and fetch. */
@@ -9,6 +10,8 @@ export interface ManagerDeps {
   key: CryptoKey;
   now: () => number;
   fetch: typeof fetch;
+  /** the content's demand, kept in the manager's memory between requests (absent in flows that do not need it) */
+  book?: DemandBook;
 }
 
 export interface Caller { providerId: string; admin: boolean }

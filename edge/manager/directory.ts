@@ -5,6 +5,7 @@
 import { isLost, serves } from '../../protocol/lifecycle/node-state.ts';
 import type { PlanNode } from '../../protocol/lifecycle/target.ts';
 import type { PortalEnv } from '../env.ts';
+import { demandSettings } from '../demand-policy.ts';
 import { listNodes, type NodeRow } from '../registry/nodes.ts';
 
 /** A node that reaches its capacity to within this share takes no new copy. */
@@ -16,6 +17,11 @@ export interface DirNode extends PlanNode {
   recoveredAt: number;
   stateSince: number;
   reason: string;
+  /** demand: bytes/s it can deliver (the default when it does not say) and delivered, hot, of the standby pool */
+  egress: number;
+  load: number;
+  hot: boolean;
+  mirror: boolean;
 }
 
 export type Directory = Map<string, DirNode>;
@@ -27,8 +33,11 @@ export function seconds(raw: string | undefined, fallback: number): number {
   return raw !== undefined && raw !== '' && Number.isFinite(n) && n >= 0 ? n : fallback;
 }
 
-export function toDirNode(r: NodeRow, now: number, graceMs: number): DirNode {
+export function toDirNode(r: NodeRow, now: number, graceMs: number, defaultEgress: number): DirNode {
   return {
+    egress: r.egress ?? defaultEgress, load: r.load, hot: r.hot === 1, mirror: r.mirror === 1,
+    // A woken mirror holds demand copies only: the content's base copies stay on the core nodes.
+    demandOnly: r.mirror === 1,
     id: r.id, url: r.url, region: r.region, weight: r.weight, grade: r.grade, state: r.state,
     lost: isLost({ state: r.state, stateSince: r.state_since }, now, graceMs),
     full: r.capacity !== null && r.bytes_held >= r.capacity * FULL_AT,
@@ -38,7 +47,8 @@ export function toDirNode(r: NodeRow, now: number, graceMs: number): DirNode {
 
 export async function loadDirectory(env: PortalEnv, now: number): Promise<Directory> {
   const grace = downGraceMs(env);
-  return new Map((await listNodes(env.DB)).map((r) => [r.id, toDirNode(r, now, grace)]));
+  const egress = demandSettings(env).nodeEgress;
+  return new Map((await listNodes(env.DB)).map((r) => [r.id, toDirNode(r, now, grace, egress)]));
 }
 
 /** Can a client (or a copy) read from this node now? */

@@ -13,6 +13,7 @@ import { putPlacement, removePlacement } from '../registry/placements.ts';
 import { NO_WORK, replaceWork, type WorkCounts } from '../registry/work.ts';
 import { checkOnNode, deleteOnNode } from '../node-client.ts';
 import { copyChunk } from './copy.ts';
+import { extraFor } from './demand.ts';
 import { downGraceMs, loadDirectory, readable, seconds, type Directory } from './directory.ts';
 import type { ManagerDeps } from './deps.ts';
 import type { ChunkRow, ContentRecord, ReplicaRow } from './store.ts';
@@ -81,13 +82,15 @@ interface Slice {
   chunks: ChunkRow[];
   events: EventInput[];
   d1: D1PreparedStatement[];
+  /** a chunk's copies beyond its base, as demand wants them now */
+  extra: ReturnType<typeof extraFor>;
 }
 
 function planOf(s: Slice, chunk: ChunkRow): ChunkPlan {
   const draw = s.record.placement === 'random' ? (n: number) => uniformInt((a) => crypto.getRandomValues(a), n) : undefined;
   return planChunk({
     key: chunk.hash!, replicas: s.record.replicas, minGrade: s.record.minGrade ?? 0, nodes: s.dir, draw,
-    holders: holdersOf(s.deps.store.replicas(chunk.hash!), s.dir),
+    holders: holdersOf(s.deps.store.replicas(chunk.hash!), s.dir), extra: s.extra(chunk),
   });
 }
 
@@ -133,6 +136,7 @@ async function check(s: Slice, wanted: Map<string, ChunkRow[]>): Promise<number>
 
 function copyReason(s: Slice, plan: ChunkPlan, chunk: ChunkRow, to: string): string {
   if (plan.serving < s.record.replicas) return 'repair';
+  if (plan.target.indexOf(to) >= plan.target.length - plan.extra) return 'demand';
   if (s.deps.store.replicas(chunk.hash!).some((r) => s.dir.get(r.node_id)?.state === 'draining')) return 'drain';
   return s.dir.get(to)?.state === 'joining' ? 'join' : 'rebalance';
 }
@@ -265,7 +269,7 @@ export async function reconcileSlice(deps: ManagerDeps): Promise<number | null> 
   }
   const pass = state.pass;
   const chunks = store.chunkSlice(pass.cursor, sliceSize(dir.size));
-  const s: Slice = { deps, record, dir, chunks, events: [], d1: [] };
+  const s: Slice = { deps, record, dir, chunks, events: [], d1: [], extra: extraFor(deps, record, dir, deps.book ?? null) };
 
   // One plan serves both: forgetting copies on nodes that are gone changes no check.
   const toCheck = new Map<string, ChunkRow[]>();

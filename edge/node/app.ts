@@ -12,6 +12,7 @@ import { copyChunk } from './copy.ts';
 import { cors } from './cors.ts';
 import type { NodeDeps, NodeHono } from './deps.ts';
 import { health, probe } from './probe.ts';
+import { takeServed } from './tally.ts';
 
 const wrongMethod = (c: Context) => {
   throw new BunsanError('method_not_allowed', `${c.req.method} is not allowed on ${new URL(c.req.url).pathname}`);
@@ -48,5 +49,7 @@ export function createNodeApp<B extends object = object>(deps: (bindings: B) => 
   app.all(NODE_PATHS.health, wrongMethod);
   app.get(NODE_PATHS.inventory, inventory);
   app.all(NODE_PATHS.inventory, wrongMethod);
+  app.post(NODE_PATHS.served, takeServed);
+  app.all(NODE_PATHS.served, wrongMethod);
   return app;
 }

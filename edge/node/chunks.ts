@@ -52,6 +52,8 @@ export async function getChunk(c: NodeContext): Promise<Response> {
   const body = await store.read(hash, head, range ? { offset: range.start, length } : null);
   if (!body) throw notHere();
   c.var.node.served?.(length);
+  // A token narrowed to one chunk is a copy between nodes (or a check), not a viewer's demand.
+  if (token.h === undefined) c.var.node.tally?.add(length, meta.content);
   return new Response(body as BodyInit, { status, headers });
 }
 

@@ -4,6 +4,7 @@
 import type { Context } from 'hono';
 import type { CryptoLike } from '../../protocol/crypto-like.ts';
 import type { ChunkStore } from './chunk-store.ts';
+import type { ServedTally } from './tally.ts';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -23,6 +24,8 @@ export interface NodeDeps {
   fixedLength?: (body: ReadableStream<Uint8Array>, length: number) => ReadableStream<Uint8Array>;
   /** told of every chunk body handed out, for the self-hosted node's reports */
   served?: (bytes: number) => void;
+  /** counts bytes handed out to viewers per content, taken by the sweep (demand) */
+  tally?: ServedTally;
   /** counts a probe against its client's budget, false once spent; absent: probes are not counted */
   probeBudget?: (req: Request) => Promise<boolean>;
 }

@@ -5,6 +5,13 @@ import { createNodeApp } from './app.ts';
 import { COPY_TIMEOUT_MS, type NodeDeps } from './deps.ts';
 import { limitedProbes } from './probe.ts';
 import { r2Store } from './r2-store.ts';
+import { ServedTally } from './tally.ts';
+
+/**
+ * One per isolate: what this isolate served since its first request (edge/node/tally.ts). Made
+ * on first use, because a Worker's clock does not run while its module is being loaded.
+ */
+let tally: ServedTally | undefined;
 
 /** The node's dependencies from a Worker's bindings; `over` lets tests change the clock or the deadline. */
 export function workerDeps(env: NodeEnv, over: Partial<NodeDeps> = {}): NodeDeps {
@@ -18,6 +25,7 @@ export function workerDeps(env: NodeEnv, over: Partial<NodeDeps> = {}): NodeDeps
     // Read at call time, so the global a test routes is the one used.
     fetch: (input, init) => fetch(input, init),
     copyTimeoutMs: COPY_TIMEOUT_MS,
+    tally: (tally ??= new ServedTally(Date.now())),
     fixedLength: (body, n) => body.pipeThrough(new FixedLengthStream(n)),
     ...(env.RATE_LIMIT_PROBE ? { probeBudget: limitedProbes(env.RATE_LIMIT_PROBE, env.NODE_ID, env) } : {}),
     ...over,

@@ -7,6 +7,7 @@ import { fromRpc, jsonBody } from '../http.ts';
 import { listContents, toSummary } from '../registry/contents.ts';
 import { requireProvider, viewerCredential, type PortalVars } from './auth.ts';
 import { knownContent } from './managers.ts';
+import { viewerOf } from './viewer.ts';
 
 export const contents = new Hono<{ Bindings: PortalEnv; Variables: PortalVars }>();
 
@@ -24,7 +25,9 @@ contents.get('/', async (c) => {
 contents.get('/:id/manifest', async (c) => {
   const { stub } = await knownContent(c.env, c.req.param('id')!);
   const access = await viewerCredential(c);
-  return c.json(fromRpc(await stub.manifest(access)), 200, { 'cache-control': 'no-store' });
+  const credential = access.grant ?? (access.caller ? c.req.header('authorization') : undefined);
+  const viewer = await viewerOf(c.req.raw, c.env, credential);
+  return c.json(fromRpc(await stub.manifest({ ...access, viewer })), 200, { 'cache-control': 'no-store' });
 });
 
 contents.post('/:id/grants', requireProvider, async (c) => {

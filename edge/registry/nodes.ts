@@ -14,6 +14,8 @@ export interface NodeRow {
   public_key: string | null; signed_at: number | null; report_at: number | null;
   report_capacity: number | null; report_held: number | null; report_chunks: number | null;
   report_free: number | null; report_served: number | null; report_version: string | null;
+  /** demand (migration 0007): a standby-pool mirror, its egress (bytes/s; null: the default), its smoothed load, hot */
+  mirror: number; egress: number | null; load: number; load_at: number | null; hot: number;
 }
 
 /** Every node, retired ones too unless asked otherwise, in id order. */
@@ -26,22 +28,28 @@ export async function getNode(db: D1Database, id: string): Promise<NodeRow | nul
   return db.prepare('SELECT * FROM nodes WHERE id = ?').bind(id).first<NodeRow>();
 }
 
-export interface NodeFields { id: string; url: string; region: string; grade: number; weight: number; capacity?: number | null }
+export interface NodeFields {
+  id: string; url: string; region: string; grade: number; weight: number; capacity?: number | null;
+  egress?: number | null;
+  /** of the standby pool of mirrors (set when the node is added, kept after) */
+  mirror?: boolean;
+}
 
 /** A new node (or a retired one coming back under the same id) in `state`. */
 export function insertNode(db: D1Database, n: NodeFields, state: NodeState, reason: string, now: number): D1PreparedStatement {
   return db.prepare(
-    `INSERT INTO nodes (id, url, region, grade, weight, capacity, state, state_reason, state_since, created_at, updated_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9)
+    `INSERT INTO nodes (id, url, region, grade, weight, capacity, state, state_reason, state_since, created_at, updated_at, egress, mirror)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?9, ?10, ?11)
      ON CONFLICT(id) DO UPDATE SET url = ?2, region = ?3, grade = ?4, weight = ?5, capacity = ?6, state = ?7, state_reason = ?8,
-       state_since = ?9, prior_state = NULL, failures = 0, last_error = NULL, lost_at = NULL, updated_at = ?9`,
-  ).bind(n.id, n.url, n.region, n.grade, n.weight, n.capacity ?? null, state, reason, now);
+       state_since = ?9, prior_state = NULL, failures = 0, last_error = NULL, lost_at = NULL, updated_at = ?9, egress = ?10, mirror = ?11,
+       load = 0, hot = 0`,
+  ).bind(n.id, n.url, n.region, n.grade, n.weight, n.capacity ?? null, state, reason, now, n.egress ?? null, n.mirror ? 1 : 0);
 }
 
 /** A node's attributes (where it is, how much it should take), its state left as it is. */
 export function updateNodeFields(db: D1Database, n: NodeFields, now: number): D1PreparedStatement {
-  return db.prepare('UPDATE nodes SET url = ?, region = ?, grade = ?, weight = ?, capacity = ?, updated_at = ? WHERE id = ?')
-    .bind(n.url, n.region, n.grade, n.weight, n.capacity ?? null, now, n.id);
+  return db.prepare('UPDATE nodes SET url = ?, region = ?, grade = ?, weight = ?, capacity = ?, egress = ?, updated_at = ? WHERE id = ?')
+    .bind(n.url, n.region, n.grade, n.weight, n.capacity ?? null, n.egress ?? null, now, n.id);
 }
 
 /** A state change. `prior` is kept for a node going down, so it returns to what it was. */
@@ -68,6 +76,11 @@ export function recordHealth(db: D1Database, id: string, now: number, error: str
   return error === null
     ? db.prepare('UPDATE nodes SET last_check_at = ?1, last_seen_at = ?1, failures = 0, last_error = NULL WHERE id = ?2').bind(now, id)
     : db.prepare('UPDATE nodes SET last_check_at = ?1, failures = failures + 1, last_error = ?2 WHERE id = ?3').bind(now, error.slice(0, 200), id);
+}
+
+/** The sweep's reading of what a node delivered: its smoothed load (bytes/s) and whether it runs hot. */
+export function recordLoad(db: D1Database, id: string, load: number, hot: boolean, at: number): D1PreparedStatement {
+  return db.prepare('UPDATE nodes SET load = ?, hot = ?, load_at = ? WHERE id = ?').bind(load, hot ? 1 : 0, at, id);
 }
 
 export function markLost(db: D1Database, id: string, now: number): D1PreparedStatement {

@@ -8,9 +8,12 @@
 //   down      failed its health checks: serves nothing; its copies count as present during a
 //             grace period (a restart is not a loss), then as lost
 //   retired   gone: holds nothing the network counts
+//   standby   a mirror of the standby pool (claim 6): holds nothing and serves nothing until
+//             demand nears the active nodes' capacity; then it is woken (active, taking only
+//             demand copies), and when demand passes it is drained back to standby
 import { z } from 'zod';
 
-export const NodeState = z.enum(['joining', 'active', 'draining', 'down', 'retired']);
+export const NodeState = z.enum(['standby', 'joining', 'active', 'draining', 'down', 'retired']);
 export type NodeState = z.infer<typeof NodeState>;
 
 /** May receive new copies (uploads, repairs, its rendezvous share). */

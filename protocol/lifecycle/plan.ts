@@ -6,7 +6,7 @@
 // up already hold `replicas` verified copies without it. A copy is never deleted to make room
 // for one that has not been verified, so no step lowers the number of verified copies.
 import { serves, takesCopies } from './node-state.ts';
-import { eligible, pickDiverse, targetNodes, type PlanNode } from './target.ts';
+import { baseEligible, pickDiverse, targetNodes, type PlanNode } from './target.ts';
 import { rankNodes } from '../placement.ts';
 
 /**
@@ -26,13 +26,22 @@ export interface ChunkPlanInput {
   nodes: Map<string, PlanNode>;
   /** random placement: keep where copies are, draw the shortfall (rendezvous when absent) */
   draw?: (n: number) => number;
+  /**
+   * Copies beyond the base target, for demand (protocol/demand/): given the base target and the
+   * nodes holding a copy, where the extra copies go. They are made like any other copy and, once
+   * no longer wanted, deleted like any surplus: never while the base is short.
+   */
+  extra?: (base: string[], holding: ReadonlySet<string>) => string[];
 }
 
 export type DeleteWhy = 'surplus' | 'drained' | 'abandoned' | 'replaced';
 export type DropWhy = 'node-lost' | 'node-retired' | 'node-unknown';
 
 export interface ChunkPlan {
+  /** the base target (`replicas` nodes), then the extra copies' nodes */
   target: string[];
+  /** how many of `target` are extra (demand) copies, at its end */
+  extra: number;
   /** copies to make: to a target node that lacks one, from any verified copy on a node that serves */
   copies: { to: string; from: string[] }[];
   /** copies to verify on their node before they count again */
@@ -51,7 +60,7 @@ const up = (n: PlanNode | undefined) => !!n && serves(n.state);
 
 export function planChunk(input: ChunkPlanInput): ChunkPlan {
   const { nodes, replicas } = input;
-  const plan: ChunkPlan = { target: [], copies: [], checks: [], deletes: [], drops: [], serving: 0, waiting: [] };
+  const plan: ChunkPlan = { target: [], extra: 0, copies: [], checks: [], deletes: [], drops: [], serving: 0, waiting: [] };
   const live: Holder[] = [];
   for (const h of input.holders) {
     const n = nodes.get(h.node);
@@ -64,6 +73,12 @@ export function planChunk(input: ChunkPlanInput): ChunkPlan {
   const holding = new Set(live.filter((h) => h.state !== 'deleting').map((h) => h.node));
   const opts = { replicas, minGrade: input.minGrade, holding };
   plan.target = input.draw ? drawTarget(input, opts) : targetNodes(input.key, nodes.values(), opts);
+  if (input.extra) {
+    const base = new Set(plan.target);
+    const more = input.extra(plan.target, holding).filter((id) => !base.has(id) && nodes.has(id));
+    plan.extra = more.length;
+    plan.target.push(...more);
+  }
   const inTarget = new Set(plan.target);
 
   const verified = (id: string) => state.get(id) === 'stored';
@@ -117,7 +132,7 @@ export function planChunk(input: ChunkPlanInput): ChunkPlan {
  * is drawn uniformly, from regions not yet used while there are any.
  */
 function drawTarget(input: ChunkPlanInput, opts: { replicas: number; minGrade: number; holding: Set<string> }): string[] {
-  const pool = [...input.nodes.values()].filter((n) => eligible(n, opts));
+  const pool = [...input.nodes.values()].filter((n) => baseEligible(n, opts));
   const out = pickDiverse(rankNodes(input.key, pool.filter((n) => opts.holding.has(n.id))), opts.replicas);
   let rest = pool.filter((n) => !out.includes(n));
   while (out.length < opts.replicas && rest.length > 0) {

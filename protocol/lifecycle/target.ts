@@ -19,6 +19,8 @@ export interface PlanNode {
   full: boolean;
   /** hash53(id), to rank many chunks fast (optional) */
   seed?: number;
+  /** a woken mirror: holds demand copies only, never a chunk's base copies */
+  demandOnly?: boolean;
 }
 
 export interface TargetOptions {
@@ -32,6 +34,9 @@ export interface TargetOptions {
 export function eligible(n: PlanNode, o: TargetOptions): boolean {
   return keepsPlace(n.state, n.lost) && n.grade >= o.minGrade && n.weight > 0 && (!n.full || !!o.holding?.has(n.id));
 }
+
+/** May this node hold one of a chunk's base copies (a woken mirror holds demand copies only)? */
+export const baseEligible = (n: PlanNode, o: TargetOptions): boolean => eligible(n, o) && !n.demandOnly;
 
 /** Picks `replicas` of the ranked nodes: distinct regions first, in rank order, then the best of the rest. */
 export function pickDiverse<N extends { id: string; region: string }>(ranked: N[], replicas: number): N[] {
@@ -75,7 +80,7 @@ export function targetNodes(key: string, nodes: Iterable<PlanNode>, o: TargetOpt
   const pool: PlanNode[] = [];
   const regions = new Set<string>();
   for (const n of nodes) {
-    if (!eligible(n, o)) continue;
+    if (!baseEligible(n, o)) continue;
     pool.push(n);
     regions.add(n.region);
     const score = rendezvousScore(n, bits);

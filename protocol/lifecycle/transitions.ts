@@ -11,6 +11,8 @@ export interface NodeView {
   failures: number;
   /** already treated as lost (its grace period ended before) */
   lostAt: number | null;
+  /** of the standby pool: drained, it goes back to standby rather than retiring */
+  mirror?: boolean;
 }
 
 export interface Observation {
@@ -30,7 +32,8 @@ export type Change =
   | { kind: 'lost'; reason: string };
 
 export function nextChange(n: NodeView, o: Observation, r: Rules): Change | null {
-  if (n.state === 'retired') return null;
+  // A standby mirror is woken or put back by demand (protocol/demand/), not by its health.
+  if (n.state === 'retired' || n.state === 'standby') return null;
   if (n.state === 'down') {
     if (o.error === null) {
       // Back: it returns to what it was (a drain goes on), its old copies checked before they serve.
@@ -47,6 +50,10 @@ export function nextChange(n: NodeView, o: Observation, r: Rules): Change | null
     return { kind: 'state', to: 'down', reason: `failed ${n.failures} health checks in a row: ${o.error}`, prior: n.state };
   }
   if (n.state === 'joining' && o.shareReceived) return { kind: 'state', to: 'active', reason: 'received its share' };
-  if (n.state === 'draining' && o.empty) return { kind: 'state', to: 'retired', reason: 'drained: every copy it held is elsewhere' };
+  if (n.state === 'draining' && o.empty) {
+    return n.mirror
+      ? { kind: 'state', to: 'standby', reason: 'emptied: back in the standby pool' }
+      : { kind: 'state', to: 'retired', reason: 'drained: every copy it held is elsewhere' };
+  }
   return null;
 }

@@ -27,6 +27,8 @@ export interface StackOptions {
   selfHosted?: number;
   /** the node lifecycle's clock: seconds between sweeps (0: none, run them through the API), a down node's grace period, an orphan's */
   lifecycle?: Partial<Lifecycle>;
+  /** demand's settings (DEMAND_* vars of edge/demand-policy.ts), for tests that watch copies rise and fall quickly */
+  demand?: Record<string, string>;
 }
 
 export interface Lifecycle {
@@ -69,7 +71,7 @@ function envSeconds(env: NodeJS.ProcessEnv, name: string, fallback: number): num
   return n;
 }
 
-export function stackOptionsFromEnv(env = process.env): Required<Omit<StackOptions, 'publicUrls'>> & { publicUrls?: string[] } {
+export function stackOptionsFromEnv(env = process.env): Required<Omit<StackOptions, 'publicUrls' | 'demand'>> & { publicUrls?: string[] } {
   const nodes = Number(env.BUNSAN_NODES ?? 3);
   const port = Number(env.BUNSAN_PORT ?? 8787);
   const selfHosted = Number(env.BUNSAN_SELF_HOSTED ?? 0);
@@ -118,6 +120,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       REPORT_SILENCE_SECONDS: '60',
       ...(life.movesPerNode ? { MOVES_PER_NODE: String(life.movesPerNode) } : {}),
       ...(life.moveBytesPerSecond ? { MOVE_BYTES_PER_SECOND: String(life.moveBytesPerSecond) } : {}),
+      // Locally there is no platform to say where a viewer is: a client may name its region in
+      // this header (a load generator plays viewers in several regions with it).
+      CLIENT_REGION_HEADER: 'x-bunsan-region',
+      ...opts.demand,
     },
     ratelimits: rateLimitBindings(),
     // The PWA (its build copied into the state folder), as wrangler.toml's [assets]: the API

@@ -1,0 +1,104 @@
+// The sweep's part of demand (claims 4 and 6): it takes from every serving node what it
+// delivered to viewers since the last sweep (one call per node, the node's own tally: no write
+// per request anywhere), keeps each node's smoothed load and whether it runs hot, hands each
+// content's share to its manager (which decides its copies), and wakes standby mirrors when the
+// network nears the active nodes' egress, or puts them back when demand has passed.
+import { decideMirrors, mirrorsHighSince } from '../../protocol/demand/mirrors.ts';
+import { nodeHot } from '../../protocol/demand/policy.ts';
+import { serves } from '../../protocol/lifecycle/node-state.ts';
+import type { PortalEnv } from '../env.ts';
+import { demandSettings, smooth } from '../demand-policy.ts';
+import { getDemand, putDemand } from '../registry/demand.ts';
+import { logEvent } from '../registry/events.ts';
+import { recordLoad, setNodeStateIf, type NodeRow } from '../registry/nodes.ts';
+import { openTask } from '../registry/tasks.ts';
+import { clientFor, takeServedOf } from '../node-client.ts';
+import { managerStub } from '../portal/managers.ts';
+
+export interface DemandReport {
+  /** bytes/s the network delivered (smoothed), and the egress of its serving core nodes */
+  rate: number;
+  egress: number;
+  contents: number;
+  woken: string[];
+  rested: string[];
+}
+
+/** Contents whose managers hear from one sweep, busiest first: the rest wait for the next. */
+const MAX_CONTENTS = 500;
+const PARALLEL = 16;
+
+async function each<T>(items: T[], f: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, async () => {
+    while (next < items.length) await f(items[next++]);
+  }));
+}
+
+export async function sweepDemand(env: PortalEnv, nodes: NodeRow[], healthy: (id: string) => boolean, now: number): Promise<DemandReport> {
+  const s = demandSettings(env);
+  const client = await clientFor(env);
+  const db = env.DB;
+  const perContent = new Map<string, { bytes: number; byNode: Record<string, number>; dtMs: number }>();
+  const loads = new Map<string, number>();
+  await each(nodes.filter((n) => serves(n.state) && healthy(n.id)), async (n) => {
+    const r = await takeServedOf(client, n).catch(() => null);
+    if (!r) return; // not counted this time; its load keeps its last value
+    const dtMs = Math.max(1, r.at - r.from);
+    const bytes = Object.values(r.contents).reduce((a, b) => a + b, 0) + r.other;
+    const load = smooth(n.load, (bytes * 1000) / dtMs, n.load_at === null ? s.smoothMs * 10 : dtMs, s.smoothMs);
+    loads.set(n.id, load);
+    const egress = n.egress ?? s.nodeEgress;
+    const hot = nodeHot(n.hot === 1, load, egress, s.policy);
+    const stmts = [recordLoad(db, n.id, load, hot, now)];
+    if (hot !== (n.hot === 1)) {
+      stmts.push(logEvent(db, { at: now, kind: hot ? 'node-hot' : 'node-cool', node: n.id,
+        detail: { load: Math.round(load), egress, share: Number((load / egress).toFixed(3)) } }));
+    }
+    await db.batch(stmts);
+    for (const [content, b] of Object.entries(r.contents)) {
+      const e = perContent.get(content) ?? { bytes: 0, byNode: {}, dtMs };
+      e.bytes += b;
+      e.byNode[n.id] = (e.byNode[n.id] ?? 0) + b;
+      e.dtMs = Math.max(e.dtMs, dtMs);
+      perContent.set(content, e);
+    }
+  });
+
+  const busiest = [...perContent].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, MAX_CONTENTS);
+  await each(busiest, async ([id, reading]) => {
+    await managerStub(env, id).noteServed(reading).catch((err: Error) => console.warn(`demand of ${id} not delivered: ${err.message}`));
+  });
+
+  // The network as a whole, for the standby pool.
+  const rate = [...loads.values()].reduce((a, b) => a + b, 0)
+    + nodes.filter((n) => !loads.has(n.id) && serves(n.state)).reduce((a, n) => a + n.load, 0);
+  const core = nodes.filter((n) => n.mirror === 0 && serves(n.state) && n.state !== 'draining' && healthy(n.id));
+  const egress = core.reduce((a, n) => a + (n.egress ?? s.nodeEgress), 0);
+  const prev = await getDemand(db);
+  const highSince = mirrorsHighSince(prev?.high_since ?? null, rate, egress, now, s.policy);
+  await putDemand(db, { rate, high_since: highSince, at: now }).run();
+  const mirrors = nodes.filter((n) => n.mirror === 1 && (n.state === 'standby' ? healthy(n.id) && n.failures === 0 : n.state === 'active' || n.state === 'joining'));
+  const { wake, rest } = decideMirrors({
+    demand: rate, activeEgress: egress, highSince, now, policy: s.policy,
+    mirrors: mirrors.map((n) => ({ id: n.id, awake: n.state !== 'standby', since: n.state_since, egress: n.egress ?? s.nodeEgress, held: n.bytes_held })),
+  });
+  const report: DemandReport = { rate, egress, contents: perContent.size, woken: [], rested: [] };
+  for (const w of wake) {
+    const n = nodes.find((x) => x.id === w.id)!;
+    const [set] = await db.batch([setNodeStateIf(db, n.id, { state: n.state, since: n.state_since }, 'active', `woken: ${w.reason}`, now)]);
+    if (!set.meta.changes) continue;
+    await logEvent(db, { at: now, kind: 'node-woken', node: n.id, detail: { reason: w.reason, rate: Math.round(rate), egress } }).run();
+    report.woken.push(n.id);
+  }
+  for (const r of rest) {
+    const n = nodes.find((x) => x.id === r.id)!;
+    const [set] = await db.batch([setNodeStateIf(db, n.id, { state: n.state, since: n.state_since }, 'draining', `resting: ${r.reason}`, now)]);
+    if (!set.meta.changes) continue;
+    await logEvent(db, { at: now, kind: 'node-rested', node: n.id, detail: { reason: r.reason, rate: Math.round(rate), egress } }).run();
+    // Its copies leave as a drain's do (copy-then-delete where one is still needed), then it is standby again.
+    await openTask(db, { kind: 'node', node: n.id, reason: `${n.id} resting`, at: now });
+    report.rested.push(n.id);
+  }
+  return report;
+}
