@@ -23,12 +23,12 @@ const USAGE = `usage: bunsan <command> [options]
   grant ID [--ttl SECONDS] [--label L]  print a grant that lets a viewer fetch a private content
   revoke ID GRANT_ID        revoke a grant
   ls                        list contents
-  info ID                   chunks and where each lives
+  info ID                   chunks and where each lives; demand and copies (base, current, ceiling)
   rm ID                     delete every replica, then the catalog entry
 
 operator (--admin-token T, BUNSAN_ADMIN_TOKEN, or the local stack's own):
-  nodes                     every node: state, chunks and bytes held, health, last seen, backlog
-  nodes add URL [--id ID] [--region R] [--grade G] [--weight W] [--capacity BYTES]
+  nodes                     every node: state, chunks and bytes held, load against egress, health, last seen, backlog
+  nodes add URL [--id ID] [--region R] [--grade G] [--weight W] [--capacity BYTES] [--egress BYTES_PER_S] [--standby]
   nodes drain ID            move its copies elsewhere; it retires by itself when empty
   nodes undrain ID          take it back
   nodes retire ID [--force] only when no chunk needs its copies (--force: a node gone for good)
@@ -76,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
         ttl: { type: 'string' }, label: { type: 'string' },
         prefer: { type: 'string' }, exclude: { type: 'string' },
         'admin-token': { type: 'string' }, id: { type: 'string' }, region: { type: 'string' }, grade: { type: 'string' },
-        weight: { type: 'string' }, capacity: { type: 'string' }, force: { type: 'boolean' }, ask: { type: 'boolean' },
+        weight: { type: 'string' }, capacity: { type: 'string' }, egress: { type: 'string' }, standby: { type: 'boolean' }, force: { type: 'boolean' }, ask: { type: 'boolean' },
         dir: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'public-url': { type: 'string' },
         join: { type: 'string' }, 'report-every': { type: 'string' },
       },

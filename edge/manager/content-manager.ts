@@ -168,7 +168,8 @@ export class ContentManager extends DurableObject<PortalEnv> {
    * updated and the copies decided again.
    */
   async noteServed(reading: { bytes: number; byNode: Record<string, number>; dtMs: number }): Promise<{ current: number } | null> {
-    const record = this.store.record();
+    // A content deleted meanwhile has had its storage (tables too) removed: it has no demand.
+    const record = (() => { try { return this.store.record(); } catch { return null; } })();
     if (record?.state !== 'committed') return null;
     const tau = demandSettings(this.env).smoothMs;
     this.book.noteServed(reading.bytes, reading.byNode, reading.dtMs, Date.now(), (p, r) => smooth(p, r, reading.dtMs, tau));

@@ -8,10 +8,16 @@ import { r2Store } from './r2-store.ts';
 import { ServedTally } from './tally.ts';
 
 /**
- * One per isolate: what this isolate served since its first request (edge/node/tally.ts). Made
- * on first use, because a Worker's clock does not run while its module is being loaded.
+ * What this isolate served since its first request (edge/node/tally.ts), per node id (one
+ * Worker serves one node; tests run several in one isolate). Made on first use, because a
+ * Worker's clock does not run while its module is being loaded.
  */
-let tally: ServedTally | undefined;
+const tallies = new Map<string, ServedTally>();
+const tallyOf = (node: string) => {
+  let t = tallies.get(node);
+  if (!t) tallies.set(node, (t = new ServedTally(Date.now())));
+  return t;
+};
 
 /** The node's dependencies from a Worker's bindings; `over` lets tests change the clock or the deadline. */
 export function workerDeps(env: NodeEnv, over: Partial<NodeDeps> = {}): NodeDeps {
@@ -25,7 +31,7 @@ export function workerDeps(env: NodeEnv, over: Partial<NodeDeps> = {}): NodeDeps
     // Read at call time, so the global a test routes is the one used.
     fetch: (input, init) => fetch(input, init),
     copyTimeoutMs: COPY_TIMEOUT_MS,
-    tally: (tally ??= new ServedTally(Date.now())),
+    tally: tallyOf(env.NODE_ID),
     fixedLength: (body, n) => body.pipeThrough(new FixedLengthStream(n)),
     ...(env.RATE_LIMIT_PROBE ? { probeBudget: limitedProbes(env.RATE_LIMIT_PROBE, env.NODE_ID, env) } : {}),
     ...over,

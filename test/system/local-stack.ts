@@ -19,10 +19,10 @@ const cryptoLike = webcrypto as unknown as CryptoLike;
 
 export interface TestStack extends Stack { token: string; dispose(): Promise<void> }
 
-export async function startTestStack(nodes = 3, more: Pick<StackOptions, 'lifecycle' | 'home' | 'port' | 'selfHosted'> = {}): Promise<TestStack> {
+export async function startTestStack(nodes = 3, more: Pick<StackOptions, 'lifecycle' | 'home' | 'port' | 'selfHosted' | 'demand'> = {}): Promise<TestStack> {
   const home = more.home ?? mkdtempSync(join(tmpdir(), 'bunsan-test-'));
   const port = more.port ?? await freePorts(nodes + 1 + (more.selfHosted ?? 0));
-  const stack = await startStack({ home, port, nodes, selfHosted: more.selfHosted, lifecycle: more.lifecycle });
+  const stack = await startStack({ home, port, nodes, selfHosted: more.selfHosted, lifecycle: more.lifecycle, demand: more.demand });
   const { token } = await ensureCredentials(stack);
   return {
     ...stack, token,

@@ -1,0 +1,87 @@
+// Demand inside workerd, end to end through the portal: manifest opens are counted per viewer
+// (a flood from one viewer counts once a minute and adds no copy), the sweep takes what nodes
+// served to viewers, a content whose distinct viewers draw more than its copies can deliver gets
+// more copies — made by the reconcile pass and listed in manifests — and a content being
+// deleted gets nothing. The rate a real network would need is handed to the manager directly,
+// as the sweep does: the test's nodes are in one isolate and cannot be loaded for real here.
+import { env, runDurableObjectAlarm } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ContentInfo } from '../../protocol/api.ts';
+import type { Manifest } from '../../protocol/manifest.ts';
+import { ADMIN_TOKEN, bearerOf, JSON_CT, newProvider, nodeCall, portalCall, randomBytes, registerNode, routeNodes, uploadBytes } from './edge-stack.ts';
+
+const admin = { ...bearerOf(ADMIN_TOKEN), ...JSON_CT };
+const GiB = 1024 ** 3;
+let owner = '';
+
+const stub = (id: string) => env.MANAGER.get(env.MANAGER.idFromName(id));
+const info = async (id: string) => (await (await portalCall(`/api/v1/contents/${id}`, { headers: bearerOf(owner) })).json()) as ContentInfo;
+const manifestAs = async (id: string, grant: string) => {
+  const res = await portalCall(`/api/v1/contents/${id}/manifest`, { headers: bearerOf(grant) });
+  expect(res.status).toBe(200);
+  return (await res.json()) as Manifest;
+};
+const grantsFor = (id: string, n: number) => Promise.all(Array.from({ length: n }, async () => {
+  const res = await portalCall(`/api/v1/contents/${id}/grants`, { method: 'POST', headers: { ...bearerOf(owner), ...JSON_CT }, body: JSON.stringify({ ttlSeconds: 600 }) });
+  return ((await res.json()) as { grant: string }).grant;
+}));
+/** What a sweep hands a manager when its nodes delivered `bytes` in one second (smoothed over two minutes: about 1/120 of it counts). */
+const heavy = (bytes = 2000 * GiB) => ({ bytes, byNode: { n1: bytes }, dtMs: 1000 });
+
+beforeAll(async () => {
+  routeNodes();
+  for (const id of ['n1', 'n2', 'n4'] as const) await registerNode(id);
+  owner = await newProvider('demand');
+});
+
+describe('demand', () => {
+  it('counts a viewer once a minute however often it asks: a flood adds no copy', async () => {
+    const id = await uploadBytes(owner, randomBytes(4 * 65536), { visibility: 'private' });
+    const [g] = await grantsFor(id, 1);
+    for (let i = 0; i < 40; i++) await manifestAs(id, g);
+    await stub(id).noteServed(heavy());
+    const i = await info(id);
+    const minute = i.demand!.windows.find((w) => w.window === '1m')!;
+    expect(minute).toMatchObject({ viewers: 1, opens: 40 });
+    expect(i.copies).toMatchObject({ base: 1, current: 1 });
+  });
+
+  it('raises the copies of a content many viewers draw on, makes them and lists them in manifests', async () => {
+    const id = await uploadBytes(owner, randomBytes(4 * 65536), { visibility: 'private' });
+    const grants = await grantsFor(id, 3);
+    for (const g of grants) await manifestAs(id, g);
+    const r = await stub(id).noteServed(heavy());
+    expect(r?.current).toBe(3); // the ceiling: three nodes take copies
+    const i = await info(id);
+    expect(i.copies).toMatchObject({ base: 1, current: 3, ceiling: 3 });
+    expect(i.copies!.reason).toMatch(/demand/);
+    expect(i.copies!.changes.at(-1)).toMatchObject({ from: 1, to: 3 });
+    const events = await env.DB.prepare("SELECT detail FROM events WHERE kind = 'copies-raised' AND content_id = ?").bind(id).all<{ detail: string }>();
+    expect(JSON.parse(events.results[0].detail)).toMatchObject({ from: 1, to: 3, base: 1 });
+    // The manager's reconcile pass makes the copies (the same pass that repairs and drains).
+    for (let k = 0; k < 20; k++) {
+      const m = await manifestAs(id, grants[0]);
+      if (m.chunks.every((c) => c.nodes.length === 3)) return;
+      await runDurableObjectAlarm(stub(id));
+    }
+    throw new Error('the extra copies were not made');
+  });
+
+  it('the sweep takes what each node served to viewers and hands it to the content', async () => {
+    const id = await uploadBytes(owner, randomBytes(2 * 65536));
+    const m = (await (await portalCall(`/api/v1/contents/${id}/manifest`)).json()) as Manifest;
+    const c = m.chunks[0];
+    const res = await nodeCall(c.nodes[0] as 'n1', `/v1/chunks/${c.hash}`, { headers: bearerOf(m.tokens.get) });
+    expect((await res.arrayBuffer()).byteLength).toBe(c.sealedLength);
+    expect((await portalCall('/api/v1/sweep', { method: 'POST', headers: admin })).status).toBe(200);
+    const minute = (await info(id)).demand!.windows.find((w) => w.window === '1m')!;
+    expect(minute.bytes).toBe(c.sealedLength);
+    expect(minute.opens).toBe(1);
+  });
+
+  it('a content being deleted has no demand', async () => {
+    const id = await uploadBytes(owner, randomBytes(65536));
+    expect((await portalCall(`/api/v1/contents/${id}`, { method: 'DELETE', headers: bearerOf(owner) })).status).toBeLessThan(300);
+    expect(await stub(id).noteServed(heavy())).toBeNull();
+  });
+});
