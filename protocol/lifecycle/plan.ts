@@ -7,6 +7,7 @@
 // for one that has not been verified, so no step lowers the number of verified copies.
 import { serves, takesCopies } from './node-state.ts';
 import { eligible, pickDiverse, targetNodes, type PlanNode } from './target.ts';
+import { wanderTarget, type WanderInput } from './wander.ts';
 import { rankNodes } from '../placement.ts';
 
 /**
@@ -26,9 +27,11 @@ export interface ChunkPlanInput {
   nodes: Map<string, PlanNode>;
   /** random placement: keep where copies are, draw the shortfall (rendezvous when absent) */
   draw?: (n: number) => number;
+  /** wandering placement (wander.ts): the target changes every period; takes precedence over `draw` */
+  wander?: WanderInput;
 }
 
-export type DeleteWhy = 'surplus' | 'drained' | 'abandoned' | 'replaced';
+export type DeleteWhy = 'surplus' | 'drained' | 'abandoned' | 'replaced' | 'wander';
 export type DropWhy = 'node-lost' | 'node-retired' | 'node-unknown';
 
 export interface ChunkPlan {
@@ -63,7 +66,8 @@ export function planChunk(input: ChunkPlanInput): ChunkPlan {
   const state = new Map(live.map((h) => [h.node, h.state]));
   const holding = new Set(live.filter((h) => h.state !== 'deleting').map((h) => h.node));
   const opts = { replicas, minGrade: input.minGrade, holding };
-  plan.target = input.draw ? drawTarget(input, opts) : targetNodes(input.key, nodes.values(), opts);
+  plan.target = input.wander ? wanderTarget(input.key, nodes.values(), opts, input.wander)
+    : input.draw ? drawTarget(input, opts) : targetNodes(input.key, nodes.values(), opts);
   const inTarget = new Set(plan.target);
 
   const verified = (id: string) => state.get(id) === 'stored';
@@ -106,7 +110,7 @@ export function planChunk(input: ChunkPlanInput): ChunkPlan {
     // An upload or copy that went to a node no longer in the target: whatever arrived goes.
     else if (h.state === 'pending') plan.deletes.push({ node: h.node, why: 'abandoned' });
     else if (safe && (h.state === 'stored' || h.state === 'suspect')) {
-      plan.deletes.push({ node: h.node, why: nodes.get(h.node)!.state === 'draining' ? 'drained' : 'surplus' });
+      plan.deletes.push({ node: h.node, why: nodes.get(h.node)!.state === 'draining' ? 'drained' : input.wander ? 'wander' : 'surplus' });
     }
   }
   return plan;
