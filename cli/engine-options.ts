@@ -23,6 +23,8 @@ export interface CliEngineInput {
   prefer?: string[];
   exclude?: string[];
   onEvent?: (e: EngineEvent) => void;
+  /** the manifest again, fresh from the portal: copies may move during a long download */
+  refresh?: () => Promise<Manifest>;
 }
 
 /** "n1,n2" → ['n1', 'n2'], each a valid node id. */
@@ -43,5 +45,6 @@ export function cliEngine(input: CliEngineInput): SessionDownload {
   });
   return session.download({
     manifest: input.manifest, publicKey: input.publicKey, prefer: input.prefer, exclude: input.exclude, onEvent: input.onEvent,
+    refresh: input.refresh,
   });
 }

@@ -17,7 +17,9 @@ const USAGE = `usage: bunsan <command> [options]
 
   upload FILE [--replicas N] [--chunk-size BYTES] [--irregular] [--gateway] [--name NAME] [--type MIME]
               [--private] [--publish-at TIME] [--expire-at TIME] [--min-grade G] [--placement rendezvous|random]
+              [--wander PERIOD]
                             TIME: an ISO date or ms since the epoch
+                            PERIOD: 90s, 15m, 6h, 7d (60s-365d): chunks keep moving to other nodes, each about once a period
   get ID [-o FILE] [--grant G]  fetch from several nodes at once, verify, decrypt (stdout without -o)
          [--prefer N1,N2] [--exclude N3]  nodes to favour / never ask
   grant ID [--ttl SECONDS] [--label L]  print a grant that lets a viewer fetch a private content
@@ -72,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
         replicas: { type: 'string' }, 'chunk-size': { type: 'string' }, irregular: { type: 'boolean' }, gateway: { type: 'boolean' },
         name: { type: 'string' }, type: { type: 'string' }, output: { type: 'string', short: 'o' },
         private: { type: 'boolean' }, 'publish-at': { type: 'string' }, 'expire-at': { type: 'string' },
-        'min-grade': { type: 'string' }, placement: { type: 'string' }, grant: { type: 'string' },
+        'min-grade': { type: 'string' }, placement: { type: 'string' }, wander: { type: 'string' }, grant: { type: 'string' },
         ttl: { type: 'string' }, label: { type: 'string' },
         prefer: { type: 'string' }, exclude: { type: 'string' },
         'admin-token': { type: 'string' }, id: { type: 'string' }, region: { type: 'string' }, grade: { type: 'string' },

@@ -11,6 +11,11 @@ import { labelProblem } from './text.ts';
 export const MAX_FILE_BYTES = 2 ** 45; // 32 TiB: comfortably within exact JS integers
 export const MAX_REPLICAS = 8;
 export const MAX_BATCH = 256;
+/** A wandering content's period: long enough that moves stay a trickle, at most a year. */
+export const WANDER_MIN_SECONDS = 60;
+export const WANDER_MAX_SECONDS = 365 * 86_400;
+const WanderSeconds = z.number().int().min(WANDER_MIN_SECONDS, `wanderSeconds must be at least ${WANDER_MIN_SECONDS}`)
+  .max(WANDER_MAX_SECONDS, `wanderSeconds must be at most ${WANDER_MAX_SECONDS} (365 days)`);
 
 const len = z.number().int().min(MIN_CHUNK).max(MAX_CHUNK);
 export const Visibility = z.enum(['public', 'private']);
@@ -43,8 +48,12 @@ export const OpenUploadRequest = z.object({
   /** chunks go only to nodes whose security grade is at least this */
   minGrade: Grade.default(0),
   placement: Placement.default('rendezvous'),
+  /** wandering placement: every chunk moves to other nodes about once per this many seconds */
+  wanderSeconds: WanderSeconds.optional(),
 }).strict().refine((r) => r.publishAt === undefined || r.expireAt === undefined || r.publishAt < r.expireAt, {
   message: 'publishAt must be before expireAt', path: ['expireAt'],
+}).refine((r) => r.wanderSeconds === undefined || r.placement !== 'random', {
+  message: 'a wandering content chooses its own nodes: wanderSeconds cannot go with random placement', path: ['wanderSeconds'],
 });
 export type OpenUploadRequest = z.input<typeof OpenUploadRequest>;
 export type OpenUploadParsed = z.output<typeof OpenUploadRequest>;
@@ -73,6 +82,7 @@ export const UploadSession = z.object({
   expireAt: EpochMs.optional(),
   minGrade: Grade.optional(),
   placement: Placement.optional(),
+  wanderSeconds: z.number().int().positive().optional(),
 });
 export type UploadSession = z.infer<typeof UploadSession>;
 
@@ -149,6 +159,8 @@ export const ContentInfo = ContentSummary.extend({
     base: Count, current: Count, ceiling: Count, span: Count, reason: z.string(),
     changes: z.array(z.object({ at: z.number().int(), from: Count, to: Count, reason: z.string() })),
   }).optional(),
+  /** a wandering content's period (absent: its copies stay where they are) */
+  wanderSeconds: z.number().int().positive().optional(),
   chunks: z.array(z.object({
     index: z.number().int(), offset: z.number().int(), length: z.number().int(), sealedLength: z.number().int(),
     hash: ChunkHash, replicas: z.array(z.object({ node: NodeId, state: ReplicaState })),

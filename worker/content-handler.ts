@@ -6,7 +6,7 @@ import type { EngineEvent } from '../protocol/engine/events.ts';
 import type { EngineSession } from '../protocol/engine/session.ts';
 import { BunsanError } from '../protocol/errors.ts';
 import { parseContentPath, playerHash } from '../protocol/serve/content-path.ts';
-import type { ContentSource } from '../protocol/serve/content-source.ts';
+import { freshManifest, type ContentSource } from '../protocol/serve/content-source.ts';
 import type { PlainWindow } from '../protocol/serve/plain-window.ts';
 import { rangeStream } from '../protocol/serve/range-stream.ts';
 import { planResponse } from '../protocol/serve/response-plan.ts';
@@ -57,7 +57,9 @@ export function contentHandler(d: ContentHandlerDeps) {
           return answer(null, 303, { location: new URL(playerHash(path.id, grant), scope).href });
         }
         // The settings are read for every request: a node excluded a moment ago is not asked.
-        const run = plan.range && await d.engine.prepare({ manifest, publicKey, onEvent: d.onEvent && ((e) => d.onEvent!(path.id, e)) });
+        const run = plan.range && await d.engine.prepare({
+          manifest, publicKey, onEvent: d.onEvent && ((e) => d.onEvent!(path.id, e)), refresh: () => freshManifest(d.source, path.id, grant),
+        });
         const body = run && rangeStream({ ...run.options, range: plan.range!, cache: d.cache, signal: req.signal });
         return new Response(body, { status: plan.status, headers: plan.headers });
       } catch (err) {

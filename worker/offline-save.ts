@@ -7,7 +7,7 @@ import { downloadContent } from '../protocol/engine/download.ts';
 import type { FetchLike } from '../protocol/engine/fetch-chunk.ts';
 import type { EngineSession } from '../protocol/engine/session.ts';
 import { STAMP_HEADER } from '../protocol/node-protocol.ts';
-import type { ContentSource } from '../protocol/serve/content-source.ts';
+import { freshManifest, type ContentSource } from '../protocol/serve/content-source.ts';
 import { chunkHashOf, localFirstFetch } from './local-first.ts';
 import type { OfflineStore } from './offline-store.ts';
 
@@ -44,6 +44,7 @@ export async function saveOffline(id: string, d: SaveDeps): Promise<void> {
   progress(false);
   const run = await d.engine.prepare({
     manifest, publicKey, crypto: d.crypto, fetch: localFirstFetch(d.store, network), now: d.now,
+    refresh: () => freshManifest(d.source, id, d.grant),
     onEvent: (e) => {
       if (e.type !== 'chunk-done') return;
       const hash = manifest.chunks[e.index].hash;

@@ -1,5 +1,6 @@
 // Catalog commands: ls, info, rm.
 import { BunsanError } from '../../protocol/errors.ts';
+import { formatDuration } from '../duration.ts';
 import { formatBytes, table } from '../format.ts';
 import type { CommandContext } from '../main.ts';
 
@@ -41,7 +42,8 @@ function demandLines(info: Awaited<ReturnType<CommandContext['api']['info']>>): 
 
 export async function infoCommand(c: CommandContext): Promise<void> {
   const info = await c.api.info(oneId(c));
-  const head = `${info.name}  ${info.type}  ${formatBytes(info.size)}  ${info.chunkCount} chunks  state ${info.state}  replicas ${info.replicas}`;
+  const head = `${info.name}  ${info.type}  ${formatBytes(info.size)}  ${info.chunkCount} chunks  state ${info.state}  replicas ${info.replicas}`
+    + (info.wanderSeconds ? `  wanders every ${formatDuration(info.wanderSeconds)}` : '');
   const m = info.media;
   const media = m && `media ${m.container}${m.mime ? ` (${m.mime})` : ''}  duration ${m.duration === null ? 'unknown' : `${m.duration.toFixed(1)} s`}  ${m.seek.length} seek points  ${m.streamable ? 'streamable' : 'not streamable (MP4 not fragmented)'}`;
   const u = info.upkeep;

@@ -37,6 +37,7 @@ export async function getCommand(c: CommandContext): Promise<void> {
   let done = 0;
   const engine = cliEngine({
     manifest, publicKey, crypto: cryptoLike, api: c.api, home: c.home, prefer, exclude,
+    refresh: () => c.api.manifest(c.args[0], grant),
     onEvent: (e) => {
       if (e.type === 'chunk-done') perNode.set(e.node, (perNode.get(e.node) ?? 0) + 1);
     },
@@ -67,6 +68,7 @@ export async function getCommand(c: CommandContext): Promise<void> {
   const summary = {
     id: manifest.id, name: manifest.name, size: manifest.size, seconds, chunksByNode: Object.fromEntries(perNode), output: target ?? null,
     fetchedBytes: t?.fetchedBytes ?? 0, hedges: t?.hedges ?? 0, hedgedBytes: t?.hedgedBytes ?? 0, failures: t?.failures ?? 0, reports: t?.reports ?? 0,
+    refreshes: t?.refreshes ?? 0,
   };
   if (target) c.out(summary, `${target}: ${manifest.size} bytes from ${perNode.size} nodes in ${seconds.toFixed(2)} s`);
   else if (c.json) process.stderr.write(JSON.stringify(summary) + '\n');

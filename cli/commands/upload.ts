@@ -6,7 +6,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ApiClient } from '../../protocol/api-client.ts';
-import type { OpenUploadRequest, UploadSession } from '../../protocol/api.ts';
+import { WANDER_MAX_SECONDS, WANDER_MIN_SECONDS, type OpenUploadRequest, type UploadSession } from '../../protocol/api.ts';
 import type { CryptoLike } from '../../protocol/crypto-like.ts';
 import type { MediaIndex } from '../../protocol/media/media-index.ts';
 import { BunsanError } from '../../protocol/errors.ts';
@@ -14,6 +14,7 @@ import { declaredType } from '../../protocol/serve/media-type.ts';
 import { chunkPlan, DEFAULT_CHUNK, MAX_CHUNK, MIN_CHUNK } from '../../protocol/split.ts';
 import { uploadDirect } from '../../protocol/upload/direct.ts';
 import type { CommandContext } from '../main.ts';
+import { durationFlag } from '../duration.ts';
 import { progressBar } from '../progress.ts';
 import { forgetUpload, rememberUpload, rememberedUpload, uploadKey } from '../upload-state.ts';
 
@@ -68,6 +69,11 @@ function securityOptions(c: CommandContext): Partial<OpenUploadRequest> {
   if (expireAt !== undefined) out.expireAt = expireAt;
   if (minGrade !== undefined) out.minGrade = minGrade;
   if (placement) out.placement = placement;
+  const wander = durationFlag(c.flags.wander, 'wander', WANDER_MIN_SECONDS, WANDER_MAX_SECONDS);
+  if (wander !== undefined) {
+    if (placement === 'random') throw new BunsanError('bad_request', '--wander chooses its own nodes: it cannot go with --placement random');
+    out.wanderSeconds = wander;
+  }
   return out;
 }
 

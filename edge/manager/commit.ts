@@ -12,6 +12,7 @@ import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './de
 import { checkMedia, gatewayMedia } from './media.ts';
 import { deleteOnNode } from '../node-client.ts';
 import { loadDirectory, readable } from './directory.ts';
+import { askReconcile } from './reconcile.ts';
 
 export async function commitUpload(deps: ManagerDeps, caller: Caller, rawMedia?: unknown): Promise<CommitResponse> {
   const { store, env } = deps;
@@ -50,6 +51,8 @@ export async function commitUpload(deps: ManagerDeps, caller: Caller, rawMedia?:
     logEvent(env.DB, { at: now, kind: 'upload-commit', content: record.id, bytes: record.size, detail: { chunks: hashes.length } }),
   ];
   for (let i = 0; i < stmts.length; i += 500) await env.DB.batch(stmts.slice(i, i + 500));
+  // A wandering content starts moving now: its passes follow its chunks' epochs from here on.
+  if (record.wander) askReconcile(deps, 'wander');
   return { id: record.id, version: record.version, committedAt: now };
 }
 

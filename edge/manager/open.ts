@@ -63,8 +63,12 @@ export async function openUpload(deps: ManagerDeps, input: OpenInput): Promise<U
     visibility: req.visibility, placement: req.placement, minGrade: req.minGrade,
     ...(req.publishAt !== undefined ? { publishAt: req.publishAt } : {}),
     ...(req.expireAt !== undefined ? { expireAt: req.expireAt } : {}),
+    ...(req.wanderSeconds !== undefined ? { wander: { periodMs: req.wanderSeconds * 1000, salt: toHex(randomBytes(crypto, 16)) } } : {}),
   });
-  await logEvent(env.DB, { at: now, kind: 'upload-open', content: input.id, bytes: req.size, detail: { visibility: req.visibility, minGrade: req.minGrade, placement: req.placement } }).run();
+  await logEvent(env.DB, {
+    at: now, kind: 'upload-open', content: input.id, bytes: req.size,
+    detail: { visibility: req.visibility, minGrade: req.minGrade, placement: req.placement, ...(req.wanderSeconds ? { wanderSeconds: req.wanderSeconds } : {}) },
+  }).run();
   return sessionOf(deps, { providerId: input.providerId, admin: false });
 }
 

@@ -10,6 +10,7 @@ import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './de
 import { loadDirectory, uploadDirectory, type Directory } from './directory.ts';
 import { plannedChunks } from './chunk-plan.ts';
 import type { ContentRecord } from './store.ts';
+import { wanderInput } from './wander.ts';
 
 function requireUploading(record: ContentRecord): void {
   if (record.state !== 'uploading') throw new BunsanError('conflict', `content is ${record.state}, not open for upload`);
@@ -43,7 +44,7 @@ export async function registerChunks(deps: ManagerDeps, caller: Caller, body: Re
     }
     store.setChunkHash(row, c.hash, c.sealedLength);
     const have = new Map(store.replicas(c.hash).map((r) => [r.node_id, r.state]));
-    const wanted = chooseNodes(record, dir, c.hash, [...have].filter(([, s]) => s !== 'deleting').map(([n]) => n));
+    const wanted = chooseNodes(record, dir, c.hash, [...have].filter(([, s]) => s !== 'deleting').map(([n]) => n), now);
     const targets: UploadTarget[] = [];
     for (const nodeId of wanted) {
       if (have.get(nodeId) === 'stored') continue;
@@ -62,13 +63,13 @@ export async function registerChunks(deps: ManagerDeps, caller: Caller, body: Re
 /**
  * Where a chunk goes: the target the reconciling manager will keep it on (weighted rendezvous
  * over failure domains, stable: a retry lands on the same nodes), or a CSPRNG draw among the
- * eligible nodes; a drawn placement is recorded per chunk like any other, and a retry keeps the
+ * eligible nodes, or a wandering content's target for the chunk's current epoch; a drawn placement is recorded per chunk like any other, and a retry keeps the
  * nodes already drawn.
  */
-function chooseNodes(record: ContentRecord, dir: Directory, hash: string, current: string[]): string[] {
+function chooseNodes(record: ContentRecord, dir: Directory, hash: string, current: string[], now: number): string[] {
   const draw = record.placement === 'random' ? (n: number) => uniformInt((a) => crypto.getRandomValues(a), n) : undefined;
   return planChunk({
-    key: hash, replicas: record.replicas, minGrade: record.minGrade ?? 0, nodes: dir, draw,
+    key: hash, replicas: record.replicas, minGrade: record.minGrade ?? 0, nodes: dir, draw, wander: wanderInput(record, now),
     holders: current.map((node) => ({ node, state: 'pending' })),
   }).target;
 }

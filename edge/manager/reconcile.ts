@@ -6,6 +6,7 @@
 // At the end of a pass it tells the registry what is still left to do per node, and when the
 // pass started, so that the sweep knows when a node has its share or is empty.
 import { planChunk, type ChunkPlan, type Holder } from '../../protocol/lifecycle/plan.ts';
+import { wanderEpochEnd } from '../../protocol/lifecycle/wander.ts';
 import { uniformInt } from '../../protocol/placement.ts';
 import { markReconciled } from '../registry/contents.ts';
 import { logEvent, type EventInput } from '../registry/events.ts';
@@ -17,6 +18,7 @@ import { extraFor } from './demand.ts';
 import { downGraceMs, loadDirectory, readable, seconds, type Directory } from './directory.ts';
 import type { ManagerDeps } from './deps.ts';
 import type { ChunkRow, ContentRecord, ReplicaRow } from './store.ts';
+import { wanderGapMs, wanderInput } from './wander.ts';
 
 /** What the manager keeps between alarms about its reconciling. */
 export interface ReconcileState {
@@ -29,6 +31,8 @@ export interface ReconcileState {
     copies: number; failed: number;
     /** when a gate said a node has room again; when a down node's grace period ends */
     busyAt?: number; wakeAt?: number;
+    /** a wandering content: when the first of its chunks' epochs ends (its target changes) */
+    wanderAt?: number;
   } | null;
   /** asked again while a pass ran: another pass follows */
   again: boolean;
@@ -77,6 +81,8 @@ function holdersOf(rows: ReplicaRow[], dir: Directory): Holder[] {
 
 interface Slice {
   deps: ManagerDeps;
+  /** when the slice started: every plan of the slice sees one wander epoch per chunk */
+  at: number;
   record: ContentRecord;
   dir: Directory;
   chunks: ChunkRow[];
@@ -90,6 +96,7 @@ function planOf(s: Slice, chunk: ChunkRow): ChunkPlan {
   const draw = s.record.placement === 'random' ? (n: number) => uniformInt((a) => crypto.getRandomValues(a), n) : undefined;
   return planChunk({
     key: chunk.hash!, replicas: s.record.replicas, minGrade: s.record.minGrade ?? 0, nodes: s.dir, draw,
+    wander: wanderInput(s.record, s.at),
     holders: holdersOf(s.deps.store.replicas(chunk.hash!), s.dir), extra: s.extra(chunk),
   });
 }
@@ -138,6 +145,7 @@ function copyReason(s: Slice, plan: ChunkPlan, chunk: ChunkRow, to: string): str
   if (plan.serving < s.record.replicas) return 'repair';
   if (plan.target.indexOf(to) >= plan.target.length - plan.extra) return 'demand';
   if (s.deps.store.replicas(chunk.hash!).some((r) => s.dir.get(r.node_id)?.state === 'draining')) return 'drain';
+  if (s.record.wander) return 'wander';
   return s.dir.get(to)?.state === 'joining' ? 'join' : 'rebalance';
 }
 
@@ -269,7 +277,7 @@ export async function reconcileSlice(deps: ManagerDeps): Promise<number | null> 
   }
   const pass = state.pass;
   const chunks = store.chunkSlice(pass.cursor, sliceSize(dir.size));
-  const s: Slice = { deps, record, dir, chunks, events: [], d1: [], extra: extraFor(deps, record, dir, deps.book ?? null) };
+  const s: Slice = { deps, at: now, record, dir, chunks, events: [], d1: [], extra: extraFor(deps, record, dir, deps.book ?? null) };
 
   // One plan serves both: forgetting copies on nodes that are gone changes no check.
   const toCheck = new Map<string, ChunkRow[]>();
@@ -293,6 +301,8 @@ export async function reconcileSlice(deps: ManagerDeps): Promise<number | null> 
   if (!live()) return null;
   const { total: left, wakeAt } = countWork(s, pass.work);
   if (wakeAt !== null) pass.wakeAt = Math.min(pass.wakeAt ?? wakeAt, wakeAt);
+  const w = wanderInput(record, now);
+  for (const chunk of w ? chunks : []) pass.wanderAt = Math.min(pass.wanderAt ?? Infinity, wanderEpochEnd(chunk.hash!, w!));
 
   pass.cursor += chunks.length;
   const current = reconcileState(deps); // asked again while this slice ran?
@@ -323,6 +333,9 @@ export async function reconcileSlice(deps: ManagerDeps): Promise<number | null> 
     if (pass.failed > 0) when.push(now2 + Math.min(300_000, 2_000 * 2 ** Math.min(state.stalled, 8)));
     if (when.length === 0) when.push(now2 + 60_000);
   }
+  // A wandering content looks again when the first of its chunks' epochs ends, never sooner than
+  // its gap after this pass.
+  if (pass.wanderAt !== undefined) when.push(Math.max(pass.wanderAt, now2 + wanderGapMs(record)));
   state.due = state.again ? now2 : when.length ? Math.min(...when) : null;
   store.setMeta(KEY, state);
   return state.due;

@@ -5,6 +5,7 @@
 // once its bad copy is gone, else on the next node of the chunk's target — which the node
 // confirms before it is recorded.
 import { planChunk } from '../../protocol/lifecycle/plan.ts';
+import { wanderInput } from './wander.ts';
 import { logEvent } from '../registry/events.ts';
 import { putPlacement, removePlacement } from '../registry/placements.ts';
 import { deleteOnNode, readChunk } from '../node-client.ts';
@@ -60,7 +61,7 @@ export async function auditReplica(deps: ManagerDeps, row: AuditRow): Promise<Au
 
   // The chunk's own plan says where its missing copy goes; the verified replica is the first source.
   const plan = planChunk({
-    key: row.hash, replicas: record.replicas, minGrade: record.minGrade ?? 0, nodes: dir,
+    key: row.hash, replicas: record.replicas, minGrade: record.minGrade ?? 0, nodes: dir, wander: wanderInput(record, deps.now()),
     holders: store.replicas(row.hash).map((r) => ({ node: r.node_id, state: r.state })),
   });
   const wanted = [...plan.copies].sort((a, b) => Number(b.to === node.id) - Number(a.to === node.id));

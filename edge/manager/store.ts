@@ -27,6 +27,8 @@ export interface ContentRecord {
   minGrade?: number;
   publishAt?: number;
   expireAt?: number;
+  /** wandering placement (protocol/lifecycle/wander.ts): the period, and the salt that makes each content's moves its own */
+  wander?: { periodMs: number; salt: string };
 }
 
 export type MediaKey = 'index' | 'indexer';

@@ -14,6 +14,7 @@ import { reconcileState } from './reconcile.ts';
 import { authorizeViewer, type ViewerAccess } from './access.ts';
 import { requireOwner, requireRecord, type Caller, type ManagerDeps } from './deps.ts';
 import type { GrantStore } from './grant-store.ts';
+import type { ContentRecord } from './store.ts';
 
 export async function sessionOf(deps: ManagerDeps, caller: Caller): Promise<UploadSession> {
   const r = requireRecord(deps.store);
@@ -26,8 +27,11 @@ export async function sessionOf(deps: ManagerDeps, caller: Caller): Promise<Uplo
     visibility: r.visibility ?? 'public', placement: r.placement ?? 'rendezvous', minGrade: r.minGrade ?? 0,
     ...(r.publishAt !== undefined ? { publishAt: r.publishAt } : {}),
     ...(r.expireAt !== undefined ? { expireAt: r.expireAt } : {}),
+    ...wanderOf(r),
   };
 }
+
+const wanderOf = (r: ContentRecord): { wanderSeconds?: number } => (r.wander ? { wanderSeconds: r.wander.periodMs / 1000 } : {});
 
 export async function buildManifest(deps: ManagerDeps, grants: GrantStore, access: ViewerAccess): Promise<Manifest> {
   const r = requireRecord(deps.store);
@@ -108,6 +112,7 @@ export async function buildInfo(deps: ManagerDeps, caller: Caller): Promise<Cont
     id: r.id, name: r.name, type: r.type, size: r.size, version: r.version, chunkCount: r.chunkCount,
     replicas: r.replicas, committedAt: r.committedAt ?? 0, state: r.state, visibility: r.visibility ?? 'public',
     upkeep: upkeepOf(deps),
+    ...wanderOf(r),
     chunks: deps.store.chunks().map((c) => ({
       index: c.idx, offset: c.off, length: c.len, sealedLength: c.sealed_len ?? 0, hash: c.hash ?? '0'.repeat(64),
       replicas: c.hash ? reps.get(c.hash) ?? [] : [],

@@ -16,7 +16,7 @@ import type { FetchLike } from './fetch-chunk.ts';
 import type { NodeStatsTable } from './node-stats.ts';
 import { PROBE_DEFAULTS, probeNodes, type ProbeOptions } from './probe.ts';
 import { defaultRetryPolicy, type RetryPolicy } from './retry-policy.ts';
-import { Scheduler, type Sleep } from './scheduler.ts';
+import { Scheduler, type Refreshed, type Sleep } from './scheduler.ts';
 
 export interface EngineOptions {
   /** already schema-validated */
@@ -61,6 +61,12 @@ export interface EngineOptions {
   choose?: ChooseNode;
   /** node history to share across downloads (the service worker keeps one, the CLI persists one) */
   stats?: NodeStatsTable;
+  /**
+   * The content's manifest as the portal gives it now. Asked for when every node listed for a
+   * chunk has failed it: copies move (a drain, a wandering content) while a manifest lists
+   * holders as they were. Without it such a chunk is unavailable.
+   */
+  refresh?: () => Promise<Manifest>;
 }
 
 export const defaultSleep: Sleep = (ms, signal) => new Promise<void>((resolve) => {
@@ -91,7 +97,7 @@ export async function* downloadContent(opts: EngineOptions): AsyncGenerator<Uint
   signal?.throwIfAborted();
 
   const range = checkRange(opts.range, m.size);
-  const totals = { fetchedBytes: 0, hedges: 0, hedgedBytes: 0, failures: 0, reports: 0 };
+  const totals = { fetchedBytes: 0, hedges: 0, hedgedBytes: 0, failures: 0, reports: 0, refreshes: 0 };
   if (!range) {
     emit({ type: 'start', first: 0, last: -1, bytes: 0 });
     emit({ type: 'done', bytes: 0, ms: opts.now() - started, ...totals });
@@ -106,9 +112,21 @@ export async function* downloadContent(opts: EngineOptions): AsyncGenerator<Uint
   const policy = { ...defaultRetryPolicy(), ...opts.retry };
   const sleep = opts.sleep ?? defaultSleep;
 
+  const hintsOf = (list: Manifest['nodes']) => new Map(list.map((n) => [n.id, { region: n.region, grade: n.grade, faults: n.faults }]));
+  const refresh = opts.refresh && (async (): Promise<Refreshed> => {
+    const f = await opts.refresh!();
+    // Only where the chunks are may change: the same content, the same sealed chunks (whose
+    // hashes the stamps verified above bind), so nothing of the fresh manifest needs trusting.
+    const same = f.id === m.id && f.version === m.version && f.stamps.upload === m.stamps.upload && f.chunks.length === m.chunks.length
+      && f.chunks.every((c, i) => c.hash === m.chunks[i].hash && c.sealedLength === m.chunks[i].sealedLength && c.offset === m.chunks[i].offset);
+    if (!same) throw new BunsanError('conflict', 'the content changed since the download began');
+    const fresh = f.nodes.filter((n) => !excluded.has(n.id));
+    return { chunks: f.chunks, nodes: new Map(fresh.map((n) => [n.id, n.url])), hints: hintsOf(fresh), token: f.tokens.get };
+  });
+
   const sched = new Scheduler({
-    chunks: m.chunks, first, last, nodes,
-    hints: new Map(usable.map((n) => [n.id, { region: n.region, grade: n.grade, faults: n.faults }])),
+    chunks: m.chunks, first, last, nodes, refresh,
+    hints: hintsOf(usable),
     source: { crypto, fetch: opts.fetch, key, keyCtx, token: m.tokens.get },
     now: opts.now, sleep, ...limits,
     budget: deviceBudget(opts.device),

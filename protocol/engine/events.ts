@@ -26,6 +26,8 @@ export interface DownloadSummary {
   failures: number;
   /** chunks reported to the portal as corrupt */
   reports: number;
+  /** fresh manifests asked for because a chunk's listed holders all failed it (its copies had moved) */
+  refreshes: number;
 }
 
 export type EngineEvent =
@@ -51,6 +53,8 @@ export type EngineEvent =
   | ({ type: 'chunk-report' } & ChunkReport)
   /** a node is left alone until `until` (engine clock, ms) */
   | { type: 'node-backoff'; node: string; until: number; failures: number }
+  /** every node listed for chunk `index` failed it: a fresh manifest is asked for (copies move) */
+  | { type: 'manifest-refresh'; index: number }
   /** every replica of a chunk failed as often as the policy allows */
   | { type: 'chunk-unavailable'; index: number; tried: string[] }
   /** a chunk was handed to the consumer and left the engine's buffer */

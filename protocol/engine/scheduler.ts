@@ -46,11 +46,27 @@ export interface SchedulerOptions {
   region?: string;
   random?: () => number;
   report?: (r: ChunkReport) => void;
+  /** fresh holders for every chunk, asked for when a chunk has no listed node left to try (download.ts) */
+  refresh?: () => Promise<Refreshed>;
 }
+
+/** What a fresh manifest changes: where each chunk is now, the nodes' addresses and hints, a new token. */
+export interface Refreshed {
+  chunks: ManifestChunk[];
+  nodes: Map<string, string>;
+  hints: Map<string, NodeHint>;
+  token: string;
+}
+
+/** A chunk whose every listed node failed it may ask for fresh holders this many times. */
+const MAX_REFRESHES = 2;
 
 interface Slot {
   chunk: ManifestChunk;
-  state: 'idle' | 'fetching' | 'ready' | 'failed';
+  /** `refreshing`: every listed node failed it; waiting for fresh holders */
+  state: 'idle' | 'fetching' | 'refreshing' | 'ready' | 'failed';
+  /** fresh holders asked for on its behalf */
+  refreshes: number;
   /** failures of this chunk per node */
   failures: Map<string, number>;
   /** nodes asked, in order, without repeats */
@@ -105,10 +121,14 @@ export class Scheduler {
   private again = false;
   private readonly life = new AbortController();
   private readonly avgChunk: number;
-  private readonly counts = { hedges: 0, hedgedBytes: 0, failures: 0, reports: 0 };
+  private readonly counts = { hedges: 0, hedgedBytes: 0, failures: 0, reports: 0, refreshes: 0 };
+  /** the chunks as last known: a refresh replaces entries, never the caller's manifest */
+  private readonly chunks: ManifestChunk[];
+  private refreshing: Promise<void> | null = null;
 
   constructor(private readonly o: SchedulerOptions) {
     this.next = o.first;
+    this.chunks = [...o.chunks];
     let sum = 0;
     for (let i = o.first; i <= o.last; i++) sum += o.chunks[i].sealedLength;
     this.avgChunk = Math.max(1, sum / Math.max(1, o.last - o.first + 1));
@@ -171,7 +191,7 @@ export class Scheduler {
   private slot(index: number): Slot {
     let s = this.slots.get(index);
     if (!s) {
-      s = { chunk: this.o.chunks[index], state: 'idle', failures: new Map(), tried: [], running: [], hedged: false };
+      s = { chunk: this.chunks[index], state: 'idle', refreshes: 0, failures: new Map(), tried: [], running: [], hedged: false };
       this.slots.set(index, s);
     }
     return s;
@@ -294,7 +314,8 @@ export class Scheduler {
   private startOne(slot: Slot, now: number, limits: Limits, reserved: Map<string, number>): number | null {
     const candidates = this.candidates(slot, undefined, reserved);
     if (candidates.length === 0) {
-      this.fail(slot);
+      if (this.o.refresh && slot.refreshes < MAX_REFRESHES) this.refresh(slot);
+      else this.fail(slot);
       return null;
     }
     const pick = this.o.choose(candidates, this.context(now, slot, limits));
@@ -480,13 +501,47 @@ export class Scheduler {
     this.pump();
   }
 
-  private fail(slot: Slot): void {
+  /**
+   * Every node the manifest lists for this chunk failed it: its copies may have moved since the
+   * manifest was made (a drain, a wandering content). One fresh manifest at a time serves every
+   * chunk that waits; each such chunk then tries its new holders from scratch.
+   */
+  private refresh(slot: Slot): void {
+    slot.state = 'refreshing';
+    slot.refreshes++;
+    if (this.refreshing) return;
+    this.counts.refreshes++;
+    this.o.emit({ type: 'manifest-refresh', index: slot.chunk.index });
+    this.refreshing = this.o.refresh!().then((r) => this.apply(r), (err: unknown) => {
+      const why = err instanceof Error ? err.message : String(err);
+      for (const s of this.slots.values()) if (s.state === 'refreshing') this.fail(s, `a fresh manifest failed: ${why}`);
+    }).finally(() => {
+      this.refreshing = null;
+      this.pump();
+    });
+  }
+
+  private apply(r: Refreshed): void {
+    if (this.closed) return;
+    for (const [id, url] of r.nodes) this.o.nodes.set(id, url);
+    for (const [id, hint] of r.hints) this.o.hints?.set(id, hint);
+    this.o.source.token = r.token;
+    for (let i = this.o.first; i <= this.o.last; i++) this.chunks[i] = r.chunks[i];
+    for (const s of this.slots.values()) {
+      s.chunk = this.chunks[s.chunk.index];
+      if (s.state !== 'refreshing') continue;
+      s.failures.clear();
+      s.state = 'idle';
+    }
+  }
+
+  private fail(slot: Slot, why?: string): void {
     const { index } = slot.chunk;
     const tried = slot.tried;
     slot.state = 'failed';
     slot.error = new BunsanError(
       'chunk_unavailable',
-      tried.length ? `chunk ${index} unavailable; tried ${tried.join(', ')}` : `chunk ${index} unavailable; no usable replica`,
+      (tried.length ? `chunk ${index} unavailable; tried ${tried.join(', ')}` : `chunk ${index} unavailable; no usable replica`) + (why ? `; ${why}` : ''),
       { index, tried },
     );
     this.failedAt = Math.min(this.failedAt, index);

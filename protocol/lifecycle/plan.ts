@@ -7,6 +7,7 @@
 // for one that has not been verified, so no step lowers the number of verified copies.
 import { serves, takesCopies } from './node-state.ts';
 import { baseEligible, pickDiverse, targetNodes, type PlanNode } from './target.ts';
+import { wanderTarget, type WanderInput } from './wander.ts';
 import { rankNodes } from '../placement.ts';
 
 /**
@@ -32,9 +33,11 @@ export interface ChunkPlanInput {
    * no longer wanted, deleted like any surplus: never while the base is short.
    */
   extra?: (base: string[], holding: ReadonlySet<string>) => string[];
+  /** wandering placement (wander.ts): the target changes every period; takes precedence over `draw` */
+  wander?: WanderInput;
 }
 
-export type DeleteWhy = 'surplus' | 'drained' | 'abandoned' | 'replaced';
+export type DeleteWhy = 'surplus' | 'drained' | 'abandoned' | 'replaced' | 'wander';
 export type DropWhy = 'node-lost' | 'node-retired' | 'node-unknown';
 
 export interface ChunkPlan {
@@ -72,7 +75,8 @@ export function planChunk(input: ChunkPlanInput): ChunkPlan {
   const state = new Map(live.map((h) => [h.node, h.state]));
   const holding = new Set(live.filter((h) => h.state !== 'deleting').map((h) => h.node));
   const opts = { replicas, minGrade: input.minGrade, holding };
-  plan.target = input.draw ? drawTarget(input, opts) : targetNodes(input.key, nodes.values(), opts);
+  plan.target = input.wander ? wanderTarget(input.key, nodes.values(), opts, input.wander)
+    : input.draw ? drawTarget(input, opts) : targetNodes(input.key, nodes.values(), opts);
   if (input.extra) {
     const base = new Set(plan.target);
     const more = input.extra(plan.target, holding).filter((id) => !base.has(id) && nodes.has(id));
@@ -121,7 +125,7 @@ export function planChunk(input: ChunkPlanInput): ChunkPlan {
     // An upload or copy that went to a node no longer in the target: whatever arrived goes.
     else if (h.state === 'pending') plan.deletes.push({ node: h.node, why: 'abandoned' });
     else if (safe && (h.state === 'stored' || h.state === 'suspect')) {
-      plan.deletes.push({ node: h.node, why: nodes.get(h.node)!.state === 'draining' ? 'drained' : 'surplus' });
+      plan.deletes.push({ node: h.node, why: nodes.get(h.node)!.state === 'draining' ? 'drained' : input.wander ? 'wander' : 'surplus' });
     }
   }
   return plan;

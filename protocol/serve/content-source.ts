@@ -52,3 +52,9 @@ export function createContentSource(o: ContentSourceOptions): ContentSource {
     },
   };
 }
+
+/** The manifest as the portal gives it now, not the one kept: asked for when a chunk's copies have moved. */
+export function freshManifest(source: ContentSource, id: string, grant?: string): Promise<Manifest> {
+  source.forget(id);
+  return source.manifest(id, grant);
+}

@@ -5,6 +5,7 @@
 import { planChunk, type ChunkPlan, type CopyState, type Holder } from '../../protocol/lifecycle/plan.ts';
 import type { NodeState } from '../../protocol/lifecycle/node-state.ts';
 import type { PlanNode } from '../../protocol/lifecycle/target.ts';
+import type { WanderInput } from '../../protocol/lifecycle/wander.ts';
 
 export interface ModelNode extends PlanNode {
   /** chunk keys physically on the node */
@@ -21,6 +22,9 @@ export class Model {
   /** chunk → node → the manager's record */
   readonly records = new Map<string, Map<string, Record>>();
   clock = 1;
+  /** a wandering content: its period and salt, and the time the plans are made at */
+  wander: Omit<WanderInput, 'now'> | null = null;
+  now = 0;
   private nextId = 1;
 
   constructor(readonly replicas: number, readonly chunks: string[]) {}
@@ -51,7 +55,10 @@ export class Model {
   }
 
   input(key: string) {
-    return { key, replicas: this.replicas, minGrade: 0, holders: this.holders(key), nodes: this.nodes as Map<string, PlanNode> };
+    return {
+      key, replicas: this.replicas, minGrade: 0, holders: this.holders(key), nodes: this.nodes as Map<string, PlanNode>,
+      ...(this.wander ? { wander: { ...this.wander, now: this.now } } : {}),
+    };
   }
 
   plan(key: string): ChunkPlan {

@@ -95,7 +95,7 @@ export async function renderPlayer(root: HTMLElement, id: string, mode: ProxyMod
   play.addEventListener('click', async () => {
     play.disabled = true;
     const pressedAt = performance.now();
-    const source = mode === 'service-worker' || !m.manifest ? serviceWorkerSource(url, m.size) : inPageSource(m.manifest, onEvent);
+    const source = mode === 'service-worker' || !m.manifest ? serviceWorkerSource(url, m.size) : inPageSource(m.manifest, onEvent, opts.grant);
     try {
       const how = 'MediaSource' in window
         ? await playWithMse({ video: media as HTMLVideoElement, source, size: m.size, media: m.media, pressedAt, onStats: show, signal, maxAhead: opts.maxAhead })
