@@ -6,7 +6,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ApiClient } from '../../protocol/api-client.ts';
-import type { OpenUploadRequest, UploadSession } from '../../protocol/api.ts';
+import { ManagerRegion, type OpenUploadRequest, type UploadSession } from '../../protocol/api.ts';
 import type { CryptoLike } from '../../protocol/crypto-like.ts';
 import type { MediaIndex } from '../../protocol/media/media-index.ts';
 import { BunsanError } from '../../protocol/errors.ts';
@@ -68,6 +68,11 @@ function securityOptions(c: CommandContext): Partial<OpenUploadRequest> {
   if (expireAt !== undefined) out.expireAt = expireAt;
   if (minGrade !== undefined) out.minGrade = minGrade;
   if (placement) out.placement = placement;
+  if (c.flags.region !== undefined) {
+    const region = ManagerRegion.safeParse(c.flags.region);
+    if (!region.success) throw new BunsanError('bad_request', `--region must be one of ${ManagerRegion.options.join(', ')}`);
+    out.region = region.data;
+  }
   return out;
 }
 

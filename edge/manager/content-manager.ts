@@ -4,7 +4,6 @@
 // manifests to allowed callers, issues and revokes grants, keeps every chunk's copies where the
 // directory says they belong (repairing, draining, rebalancing: reconcile.ts), and deletes every
 // replica before the catalog entry goes, on request or when retention ends.
-import { DurableObject } from 'cloudflare:workers';
 import type {
   ChunkReportRequest, CommitResponse, ConfirmResponse, ContentInfo, GrantResponse, RegisterChunksRequest, RegisterChunksResponse,
   ReplicaAudit, RevokeGrantResponse, UploadSession,
@@ -31,20 +30,19 @@ import { removeContent } from './remove.ts';
 import { runDueAudits } from './replica-audit.ts';
 import { dueDuty, nextAlarmAt } from './schedule.ts';
 import { uploadLimits } from '../upload-limits.ts';
-import { ManagerStore, type ContentRecord } from './store.ts';
+import { MovableManager } from './movable.ts';
+import type { ContentRecord } from './store.ts';
 import { buildInfo, buildManifest, sessionOf } from './views.ts';
 import { BunsanError } from '../../protocol/errors.ts';
 
 type Removal = { state: 'deleted' | 'deleting'; pendingNodes: string[] };
 
-export class ContentManager extends DurableObject<PortalEnv> {
-  private readonly store: ManagerStore;
+export class ContentManager extends MovableManager {
   private readonly grants: GrantStore;
   private readonly audits: AuditStore;
 
   constructor(ctx: DurableObjectState, env: PortalEnv) {
     super(ctx, env);
-    this.store = new ManagerStore(ctx.storage.sql);
     this.grants = new GrantStore(ctx.storage.sql);
     this.audits = new AuditStore(ctx.storage.sql);
   }
@@ -54,7 +52,7 @@ export class ContentManager extends DurableObject<PortalEnv> {
   }
 
   /** One alarm serves the delete retry, the retention end, the audits and idle uploads: set it to whichever is due first. */
-  private async reschedule(): Promise<void> {
+  protected async reschedule(): Promise<void> {
     const record = this.store.record();
     const reconcileDue = record?.state === 'committed' ? reconcileState(await this.deps()).due : null;
     const at = nextAlarmAt(record, Date.now(), this.audits.nextDue(), reconcileDue, this.idleDue(record));
@@ -86,62 +84,65 @@ export class ContentManager extends DurableObject<PortalEnv> {
   }
 
   open(input: OpenInput): Promise<RpcResult<UploadSession>> {
-    return toRpc(async () => {
+    return this.route((m) => m.open(input), () => toRpc(async () => {
       const session = await openUpload(await this.deps(), input);
       this.store.touch(Date.now());
       await this.reschedule();
       return session;
-    });
+    }));
   }
 
   session(caller: Caller): Promise<RpcResult<UploadSession>> {
-    return toRpc(async () => sessionOf(await this.deps(), caller));
+    return this.route((m) => m.session(caller), () => toRpc(async () => sessionOf(await this.deps(), caller)));
   }
 
   register(caller: Caller, body: RegisterChunksRequest): Promise<RpcResult<RegisterChunksResponse>> {
-    return toRpc(async () => this.progressed(await registerChunks(await this.deps(), caller, body)));
+    return this.route((m) => m.register(caller, body), () => toRpc(async () => this.progressed(await registerChunks(await this.deps(), caller, body))));
   }
 
   confirm(caller: Caller, hashes: string[]): Promise<RpcResult<ConfirmResponse>> {
-    return toRpc(async () => this.progressed(await confirmChunks(await this.deps(), caller, hashes)));
+    return this.route((m) => m.confirm(caller, hashes), () => toRpc(async () => this.progressed(await confirmChunks(await this.deps(), caller, hashes))));
   }
 
   /** `media`: the uploader's index, checked here (the portal has parsed it, but trusts nothing it relays) */
   commit(caller: Caller, media?: unknown): Promise<RpcResult<CommitResponse>> {
-    return toRpc(async () => {
+    return this.route((m) => m.commit(caller, media), () => toRpc(async () => {
       const done = await commitUpload(await this.deps(), caller, media);
       await this.reschedule(); // an idle upload's wake-up is not needed any more
       return done;
-    });
+    }));
   }
 
   /** The edge indexer's state in gateway mode, to go on from where the last request left it. */
   mediaProgress(caller: Caller): Promise<RpcResult<IndexerSnapshot | null>> {
-    return toRpc(async () => mediaProgress(await this.deps(), caller));
+    return this.route((m) => m.mediaProgress(caller), () => toRpc(async () => mediaProgress(await this.deps(), caller)));
   }
 
   saveMediaProgress(caller: Caller, state: IndexerSnapshot): Promise<RpcResult<null>> {
-    return toRpc(async () => this.progressed((saveMediaProgress(await this.deps(), caller, state), null)));
+    return this.route((m) => m.saveMediaProgress(caller, state), () => toRpc(async () => this.progressed((saveMediaProgress(await this.deps(), caller, state), null))));
   }
 
   manifest(access: ViewerAccess = {}): Promise<RpcResult<Manifest>> {
-    return toRpc(async () => buildManifest(await this.deps(), this.grants, access));
+    return this.route((m) => m.manifest(access), () => toRpc(async () => buildManifest(await this.deps(), this.grants, access)));
   }
 
   info(caller: Caller): Promise<RpcResult<ContentInfo>> {
-    return toRpc(async () => buildInfo(await this.deps(), caller));
+    return this.route((m) => m.info(caller), () => toRpc(async () => {
+      const self = this.self();
+      return { ...await buildInfo(await this.deps(), caller), ...(self ? { manager: { name: self.name, region: self.region } } : {}) };
+    }));
   }
 
   grant(caller: Caller, req: { ttlSeconds: number; label?: string }): Promise<RpcResult<GrantResponse>> {
-    return toRpc(async () => createGrant(await this.deps(), this.grants, caller, req));
+    return this.route((m) => m.grant(caller, req), () => toRpc(async () => createGrant(await this.deps(), this.grants, caller, req)));
   }
 
   revokeGrant(caller: Caller, id: string): Promise<RpcResult<RevokeGrantResponse>> {
-    return toRpc(async () => revokeGrant(await this.deps(), this.grants, caller, id));
+    return this.route((m) => m.revokeGrant(caller, id), () => toRpc(async () => revokeGrant(await this.deps(), this.grants, caller, id)));
   }
 
   remove(caller: Caller): Promise<RpcResult<Removal>> {
-    return toRpc(async () => this.finishRemoval(await removeContent(await this.deps(), caller)));
+    return this.route((m) => m.remove(caller), () => toRpc(async () => this.finishRemoval(await removeContent(await this.deps(), caller))));
   }
 
   /**
@@ -150,14 +151,14 @@ export class ContentManager extends DurableObject<PortalEnv> {
    * after one finished are not queued.
    */
   queueAudit(r: ChunkReportRequest): Promise<RpcResult<{ queued: boolean }>> {
-    return toRpc(async () => {
+    return this.route((m) => m.queueAudit(r), () => toRpc(async () => {
       const record = this.store.record();
       const chunk = this.store.chunkByHash(r.hash);
       if (!record || record.state !== 'committed' || chunk?.idx !== r.index) return { queued: false };
       const queued = this.audits.queue({ idx: r.index, hash: r.hash, node: r.node, code: r.code }, Date.now());
       if (queued) await this.reschedule();
       return { queued };
-    });
+    }));
   }
 
   /**
@@ -165,28 +166,36 @@ export class ContentManager extends DurableObject<PortalEnv> {
    * or it is time to check every copy (`verify`). The pass runs from the alarm.
    */
   reconcile(reason: string, verify = false): Promise<{ queued: boolean }> {
-    return (async () => {
+    return this.route((m) => m.reconcile(reason, verify), () => (async () => {
       if (this.store.record()?.state !== 'committed') return { queued: false };
       askReconcile(await this.deps(), reason, verify);
       await this.reschedule();
       return { queued: true };
-    })();
+    })());
   }
 
   /** Does this manager count on `node` holding chunk `hash` (stored, or a copy on its way)? */
-  wants(hash: string, node: string): boolean {
-    const r = this.store.replicas(hash).find((x) => x.node_id === node);
-    return !!r && r.state !== 'deleting';
+  wants(hash: string, node: string): Promise<boolean> {
+    return this.route((m) => m.wants(hash, node), async () => {
+      const r = this.store.replicas(hash).find((x) => x.node_id === node);
+      return !!r && r.state !== 'deleting';
+    });
   }
 
   /** Writes this content's catalog row and placement index again, from the manager's own state. */
-  async republish(): Promise<{ republished: boolean }> {
+  republish(): Promise<{ republished: boolean }> {
+    return this.route((m) => m.republish(), () => this.republishHere());
+  }
+
+  private async republishHere(): Promise<{ republished: boolean }> {
     const r = this.store.record();
     if (!r || r.state === 'deleting') return { republished: false };
+    const self = this.self()!;
     const row: ContentRow = {
       id: r.id, provider_id: r.providerId, name: r.name, type: r.type, size: r.size, version: r.version, chunk_count: r.chunkCount,
       replicas: r.replicas, state: r.state, created_at: r.createdAt, committed_at: r.committedAt ?? null, visibility: r.visibility ?? 'public',
       min_grade: r.minGrade ?? 0, publish_at: r.publishAt ?? null, expire_at: r.expireAt ?? null,
+      manager: self.name, manager_region: self.region,
     };
     const sealed = new Map(this.store.chunks().map((c) => [c.hash, c.sealed_len ?? 0]));
     const placed = this.store.replicas().filter((x) => x.state === 'stored' && sealed.has(x.hash))
@@ -196,19 +205,19 @@ export class ContentManager extends DurableObject<PortalEnv> {
     return { republished: true };
   }
 
-  audited(): ReplicaAudit[] {
-    return this.audits.list().map((a) => ({
+  audited(): Promise<ReplicaAudit[]> {
+    return this.route((m) => m.audited(), async () => this.audits.list().map((a) => ({
       index: a.idx, hash: a.hash, node: a.node_id, queuedAt: a.queued_at, attempts: a.attempts,
       outcome: a.outcome, doneAt: a.done_at, target: a.target,
-    }));
+    })));
   }
 
   /**
    * Audits reported replicas, runs a slice of a reconcile pass, retries a delete that could not
    * reach every node, deletes the content when retention ends, and removes an upload left idle
-   * too long.
+   * too long. (An object that handed its content over runs none of this: movable.ts.)
    */
-  async alarm(): Promise<void> {
+  protected async chargeAlarm(): Promise<void> {
     if (this.store.record()?.state === 'committed' && this.audits.nextDue() !== null) await runDueAudits(await this.deps(), this.audits);
     if (this.store.record()?.state === 'committed') {
       const deps = await this.deps();
