@@ -10,11 +10,15 @@ import { toHex } from '../../protocol/bytes.ts';
 import { randomBytes } from '../../protocol/crypto-like.ts';
 import { BunsanError } from '../../protocol/errors.ts';
 import type { PortalEnv } from '../env.ts';
+import { fromRpc } from '../http.ts';
 import { MANAGER_CALL_MS, within } from './deadline.ts';
 import { forwardMs, SWITCH_RETRY_MS, type Forwarding, type ManagerSelf } from './forwarding.ts';
 import { nextManagerName, stubByName } from './home.ts';
 import { exportPages, rowCounts, wipeContent } from './snapshot.ts';
 import type { ManagerStore } from './store.ts';
+
+/** The copy (every page and both ends) must be done within this, or the hand-off is called off. */
+export const COPY_BUDGET_MS = 20_000;
 
 export interface HandOffRequest { region: ManagerRegion; reason: string }
 /** What a hand-off did: `moved` false when the object had already handed over (to `to`). */
@@ -28,16 +32,19 @@ export async function sendState(c: SendContext, req: HandOffRequest): Promise<Ha
   const { name: to, generation } = nextManagerName(c.contentId, c.self.name);
   const target = stubByName(c.env, to, req.region);
   const token = toHex(randomBytes(crypto, 16));
-  const call = <T>(p: Promise<T>, what: string) => within(p, MANAGER_CALL_MS, `manager ${to} (${what})`);
+  // blockConcurrencyWhile resets an object that holds it for 30 s: the whole copy stays well inside.
+  const end = c.now() + COPY_BUDGET_MS;
+  const call = <T>(p: Promise<T>, what: string) => within(p, Math.max(1, Math.min(MANAGER_CALL_MS, end - c.now())), `manager ${to} (${what})`);
   try {
-    await call(target.importBegin(c.self.name, token), 'import begin');
-    for (const page of exportPages(c.sql)) await call(target.importPage(token, page), `import of ${page.table}`);
-    await call(target.importFinish(token, { name: to, generation, region: req.region }, rowCounts(c.sql)), 'import finish');
+    fromRpc(await call(target.importBegin(c.self.name, token), 'import begin'));
+    for (const page of exportPages(c.sql)) fromRpc(await call(target.importPage(token, page), `import of ${page.table}`));
+    fromRpc(await call(target.importFinish(token, { name: to, generation, region: req.region }, rowCounts(c.sql)), 'import finish'));
   } catch (err) {
     // Still in charge: the partial copy there is thrown away (or overwritten by the next try).
     await within(target.discardImport(token), MANAGER_CALL_MS, 'discard').catch(() => null);
     const why = err instanceof Error ? err.message : String(err);
-    throw err instanceof BunsanError ? err : new BunsanError('manager_unreachable', `hand-off to ${to} failed, ${c.self.name} stays in charge: ${why}`);
+    if (err instanceof BunsanError && err.code !== 'manager_unreachable') throw new BunsanError(err.code, `hand-off to ${to} refused, ${c.self.name} stays in charge: ${why}`);
+    throw new BunsanError('manager_unreachable', `hand-off to ${to} failed, ${c.self.name} stays in charge: ${why}`);
   }
   const now = c.now();
   const fwd: Forwarding = {

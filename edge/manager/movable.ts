@@ -26,8 +26,8 @@ export abstract class MovableManager extends DurableObject<PortalEnv> {
   /** set while a hand-off runs: calls arriving meanwhile wait for it */
   private moving: Promise<void> | null = null;
   private inflight = 0;
-  /** kept in memory too: it outlives the storage, deleted at the end of the forwarding window */
-  private forward: Forwarding | null = null;
+  /** the forwarding mark, once the storage holding it is deleted (the object may live on a while) */
+  private gone: Forwarding | null = null;
 
   constructor(ctx: DurableObjectState, env: PortalEnv) {
     super(ctx, env);
@@ -40,7 +40,7 @@ export abstract class MovableManager extends DurableObject<PortalEnv> {
   protected abstract chargeAlarm(): Promise<void>;
 
   private forwarding(): Forwarding | null {
-    return (this.forward ??= forwardingOf(this.store));
+    return this.gone ?? forwardingOf(this.store);
   }
 
   private receiver(): ReceiveContext {
@@ -97,9 +97,12 @@ export abstract class MovableManager extends DurableObject<PortalEnv> {
       this.moving = new Promise((r) => (release = r));
       try {
         await this.quiet();
-        return await this.ctx.blockConcurrencyWhile(() => sendState({
+        // An exception thrown out of blockConcurrencyWhile resets the object: a failed copy comes out as a value.
+        const out = await this.ctx.blockConcurrencyWhile(() => sendState({
           env: this.env, store: this.store, sql: this.ctx.storage.sql, storage: this.ctx.storage, self, contentId: record.id, now: () => Date.now(),
-        }, req));
+        }, req).then((ok) => ({ ok }), (err: unknown) => ({ err })));
+        if ('err' in out) throw out.err;
+        return out.ok;
       } finally {
         this.moving = null;
         release();
@@ -168,6 +171,7 @@ export abstract class MovableManager extends DurableObject<PortalEnv> {
       }
     }
     if (f.switched && now >= f.until) {
+      this.gone = f;
       await this.ctx.storage.deleteAlarm();
       await this.ctx.storage.deleteAll();
       return;

@@ -5,6 +5,8 @@
 // one transaction; until finish it holds an incomplete copy that counts for nothing, and a
 // retry begins again over it.
 
+import { BunsanError } from '../../protocol/errors.ts';
+
 /** Rows per page: small enough for one RPC message even with long meta values. */
 export const SNAPSHOT_PAGE_ROWS = 1000;
 
@@ -54,10 +56,10 @@ export function wipeContent(sql: SqlStorage): void {
 }
 
 export function importPage(sql: SqlStorage, page: SnapshotPage): void {
-  if (!stateTables(sql).includes(page.table)) throw new Error(`no table ${page.table} here`);
+  if (!stateTables(sql).includes(page.table)) throw new BunsanError('conflict', `the receiving manager has no table ${page.table}`);
   for (const row of page.rows) {
     const cols = Object.keys(row);
-    if (!cols.every((c) => IDENT.test(c))) throw new Error(`bad column in ${page.table}`);
+    if (!cols.every((c) => IDENT.test(c))) throw new BunsanError('conflict', `a column of ${page.table} has a name this manager does not take`);
     if (page.table === 'meta' && OWN_META.includes(String(row.k))) continue;
     sql.exec(`INSERT OR REPLACE INTO ${page.table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, ...cols.map((c) => row[c]));
   }
