@@ -10,8 +10,8 @@ import { randomFile, sha256 } from './files.ts';
 import { until } from './lifecycle-helpers.ts';
 import { cli, startTestStack, type TestStack } from './local-stack.ts';
 
-const SIZE = 32 * 1024 * 1024;
-const CHUNKS = 32;
+const SIZE = 48 * 1024 * 1024;
+const CHUNKS = 48;
 
 let stack: TestStack;
 
@@ -39,22 +39,34 @@ describe('a manager moved under load', () => {
     const sha = sha256(bytes);
     const api = createApiClient({ portal: stack.portalUrl, token: stack.token, fetch: (u, i) => fetch(u, i) });
 
-    // The upload runs; once the manager has confirmed a couple of chunks, the operator moves it.
-    const upload = cli(stack, ['upload', path, '--json', '--replicas', '2', '--chunk-size', String(SIZE / CHUNKS)]);
+    // The upload runs; once the manager has confirmed a chunk, the CLI is stopped (SIGSTOP, with
+    // whatever it has in flight), the operator moves the manager, and the CLI goes on.
+    let pid: number | undefined;
+    const upload = cli(stack, ['upload', path, '--json', '--replicas', '2', '--chunk-size', String(SIZE / CHUNKS)], { onSpawn: (_k, p) => { pid = p; } });
     const stateFile = join(stack.home, 'uploads.json');
-    const id = await until('the upload is open', async () =>
-      existsSync(stateFile) ? (Object.values(JSON.parse(readFileSync(stateFile, 'utf8'))) as { id: string }[])[0]?.id ?? null : null, (v) => v !== null, 60);
-    await until('two chunks are stored', () => api.session(id!), (s) => s.stored.length >= 2, 60);
-    const moved = await cli(stack, ['manager', 'move', id!, '--region', 'weur', '--json']);
-    expect(moved.code, moved.stderr).toBe(0);
-    expect(moved.json()).toMatchObject({ moved: true, from: id, to: `${id}.1`, region: 'weur' });
-    const midway = await api.session(id!);
+    let id: string | null = null;
+    for (let i = 0; i < 2400; i++) {
+      if (!id && existsSync(stateFile)) id = (Object.values(JSON.parse(readFileSync(stateFile, 'utf8'))) as { id: string }[])[0]?.id ?? null;
+      if (id && (await api.session(id)).stored.length >= 1) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(id).not.toBeNull();
+    process.kill(pid!, 'SIGSTOP');
+    let midway;
+    try {
+      const moved = await cli(stack, ['manager', 'move', id!, '--region', 'weur', '--json']);
+      expect(moved.code, moved.stderr).toBe(0);
+      expect(moved.json()).toMatchObject({ moved: true, from: id, to: `${id}.1`, region: 'weur' });
+      midway = await api.session(id!);
+    } finally {
+      process.kill(pid!, 'SIGCONT');
+    }
     const done = await upload;
     expect(done.code, done.stderr).toBe(0);
     expect(done.json().id).toBe(id);
     // The move really fell between the upload's chunks.
-    expect(midway.state).toBe('uploading');
-    expect(midway.stored.length).toBeLessThan(CHUNKS);
+    expect(midway!.state).toBe('uploading');
+    expect(midway!.stored.length).toBeLessThan(CHUNKS);
 
     const info = (await cli(stack, ['info', id!, '--json'])).json<ContentInfo>();
     expect(info.state).toBe('committed');
