@@ -8,6 +8,7 @@ import type { MoveManagerResponse } from '../../protocol/api.ts';
 import type { Manifest } from '../../protocol/manifest.ts';
 import { uploadDirect } from '../../protocol/upload/direct.ts';
 import { stubByName } from '../../edge/manager/home.ts';
+import { hintFromCf } from '../../edge/portal/manager-region.ts';
 import type { ContentManager } from '../../edge/manager/content-manager.ts';
 import {
   ADMIN_TOKEN, apiFor, bearerOf, cryptoLike, down, envelope, JSON_CT, newProvider, portalCall, randomBytes, registerNode, routeNodes, uploadBytes,
@@ -76,6 +77,20 @@ describe('managers that move', { timeout: 120_000 }, () => {
     expect((await row(((await res.json()) as { id: string }).id))!.manager_region).toBe('oc');
     const bad = await portalCall('/api/v1/uploads', { method: 'POST', headers: { ...bearerOf(owner), ...JSON_CT, 'x-bunsan-region': 'mars' }, body: JSON.stringify({ name: 'c.bin', size: 10, replicas: 1 }) });
     expect(await envelope(bad)).toEqual([400, 'bad_request']);
+  });
+
+  it('maps where the platform says a request comes from onto its location hints', () => {
+    expect(hintFromCf({ continent: 'NA', longitude: '-122.4' })).toBe('wnam');
+    expect(hintFromCf({ continent: 'NA', longitude: '-74.0' })).toBe('enam');
+    expect(hintFromCf({ continent: 'EU', longitude: '2.35' })).toBe('weur');
+    expect(hintFromCf({ continent: 'EU', longitude: '37.6' })).toBe('eeur');
+    expect(hintFromCf({ continent: 'AS', country: 'AE' })).toBe('me');
+    expect(hintFromCf({ continent: 'AS', country: 'JP' })).toBe('apac');
+    expect(hintFromCf({ continent: 'SA' })).toBe('sam');
+    expect(hintFromCf({ continent: 'OC' })).toBe('oc');
+    expect(hintFromCf({ continent: 'AF' })).toBe('afr');
+    expect(hintFromCf({ continent: 'AN' })).toBeNull();
+    expect(hintFromCf(undefined)).toBeNull();
   });
 
   it('hands a committed content over: manifest, grants, info and delete work after; the old object forwards, then empties', async () => {
