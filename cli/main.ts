@@ -10,6 +10,7 @@ import { infoCommand, lsCommand, rmCommand } from './commands/catalog.ts';
 import { findCommand, nodesCommand, registryCommand, sweepCommand } from './commands/nodes.ts';
 import { grantCommand, revokeCommand } from './commands/grant.ts';
 import { nodeCommand } from './commands/node.ts';
+import { managerCommand } from './commands/manager.ts';
 import { nodesInviteCommand } from './commands/nodes-invite.ts';
 import { uploadCommand } from './commands/upload.ts';
 
@@ -18,6 +19,7 @@ const USAGE = `usage: bunsan <command> [options]
   upload FILE [--replicas N] [--chunk-size BYTES] [--irregular] [--gateway] [--name NAME] [--type MIME]
               [--private] [--publish-at TIME] [--expire-at TIME] [--min-grade G] [--placement rendezvous|random]
               [--wander PERIOD]
+              [--region R]  where its manager is made (default: near you, as the platform sees it)
                             TIME: an ISO date or ms since the epoch
                             PERIOD: 90s, 15m, 6h, 7d (60s-365d): chunks keep moving to other nodes, each about once a period
   get ID [-o FILE] [--grant G]  fetch from several nodes at once, verify, decrypt (stdout without -o)
@@ -37,6 +39,9 @@ operator (--admin-token T, BUNSAN_ADMIN_TOKEN, or the local stack's own):
   sweep                     check every node's health now and hand out the work that follows
   find HASH [--ask]         which nodes hold a chunk: the registry, and with --ask every node itself
   registry rebuild          write lost registry rows again from the nodes and the managers
+  manager move ID --region R [--reason TEXT]
+                            hand the content's manager over to a new one near R
+                            (wnam enam sam weur eeur apac oc afr me)
   nodes invite [--region R] [--grade G] [--capacity BYTES] [--ttl SECONDS]
                             a one-time join token for a self-hosted node
 
@@ -61,7 +66,7 @@ export interface CommandContext {
 const COMMANDS: Record<string, (c: CommandContext) => Promise<void>> = {
   upload: uploadCommand, get: getCommand, ls: lsCommand, info: infoCommand, rm: rmCommand,
   nodes: (c) => (c.args[0] === 'invite' ? nodesInviteCommand({ ...c, args: c.args.slice(1) }) : nodesCommand(c)),
-  grant: grantCommand, revoke: revokeCommand, sweep: sweepCommand, find: findCommand, registry: registryCommand,
+  grant: grantCommand, revoke: revokeCommand, sweep: sweepCommand, find: findCommand, registry: registryCommand, manager: managerCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -80,7 +85,7 @@ export async function main(argv: string[]): Promise<number> {
         'admin-token': { type: 'string' }, id: { type: 'string' }, region: { type: 'string' }, grade: { type: 'string' },
         weight: { type: 'string' }, capacity: { type: 'string' }, egress: { type: 'string' }, standby: { type: 'boolean' }, force: { type: 'boolean' }, ask: { type: 'boolean' },
         dir: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, 'public-url': { type: 'string' },
-        join: { type: 'string' }, 'report-every': { type: 'string' },
+        join: { type: 'string' }, 'report-every': { type: 'string' }, reason: { type: 'string' },
       },
     });
     json = !!values.json;

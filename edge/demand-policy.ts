@@ -7,6 +7,9 @@
 //   DEMAND_MAX_COPIES         most copies per chunk demand may ask for (8)
 //   DEMAND_MIN_VIEWERS        distinct viewers within 15 minutes before demand adds copies (2)
 //   DEMAND_WAKE_AT, DEMAND_REST_AT  network demand over the active egress that wakes mirrors (0.8), and under which they rest (0.5)
+//   DEMAND_MOVE_SHARE, DEMAND_MOVE_MIN_VIEWERS, DEMAND_MOVE_AFTER_SECONDS  a content's manager moves
+//                             to the region of its viewers when at least this share of them (0.6),
+//                             and this many (50), came from one other region over this long (21600)
 //   CLIENT_REGION_HEADER      a header the platform sets to the viewer's region (edge/portal/viewer.ts)
 import { DEFAULT_DEMAND_POLICY, type DemandPolicy } from '../protocol/demand/policy.ts';
 import { seconds } from './manager/directory.ts';
@@ -21,6 +24,9 @@ export interface DemandVars {
   DEMAND_MIN_VIEWERS?: string;
   DEMAND_WAKE_AT?: string;
   DEMAND_REST_AT?: string;
+  DEMAND_MOVE_SHARE?: string;
+  DEMAND_MOVE_MIN_VIEWERS?: string;
+  DEMAND_MOVE_AFTER_SECONDS?: string;
   CLIENT_REGION_HEADER?: string;
 }
 
@@ -30,6 +36,8 @@ export interface DemandSettings {
   smoothMs: number;
   maxCopies: number;
   minViewers: number;
+  /** when a manager follows its viewers (claim 7) */
+  move: { share: number; minViewers: number; afterMs: number };
 }
 
 const share = (raw: string | undefined, fallback: number) => {
@@ -53,6 +61,11 @@ export function demandSettings(env: DemandVars): DemandSettings {
     smoothMs: Math.max(1, seconds(env.DEMAND_SMOOTH_SECONDS, 120)) * 1000,
     maxCopies: Math.max(1, Math.floor(seconds(env.DEMAND_MAX_COPIES, 8))),
     minViewers: Math.max(1, Math.floor(seconds(env.DEMAND_MIN_VIEWERS, 2))),
+    move: {
+      share: Math.max(0.5, share(env.DEMAND_MOVE_SHARE, 0.6)),
+      minViewers: Math.max(1, Math.floor(seconds(env.DEMAND_MOVE_MIN_VIEWERS, 50))),
+      afterMs: Math.max(60, seconds(env.DEMAND_MOVE_AFTER_SECONDS, 21_600)) * 1000,
+    },
   };
 }
 

@@ -42,6 +42,8 @@ export interface PortalEnv extends UploadLimitVars, ClientAddressEnv, DemandVars
   /** copies that may run to or from one node at once (default 4), and their bytes per second (default 64 MiB) */
   MOVES_PER_NODE?: string;
   MOVE_BYTES_PER_SECOND?: string;
+  /** seconds a manager that handed its content over keeps forwarding before it deletes its storage (default 600) */
+  MANAGER_FORWARD_SECONDS?: string;
 }
 
 export interface NodeEnv extends ClientAddressEnv {

@@ -5,7 +5,7 @@ import {
   ChunkReportList, ChunkReportResponse, CommitResponse, ConfirmResponse, ContentInfo, ContentList, CreateProviderResponse, GatewayResult, GrantResponse, KeysResponse,
   NodeList, RegisterChunksResponse, RemoveResponse, RevokeGrantResponse, UploadSession, type OpenUploadRequest,
   type ChunkReportRequest, type RegisterChunksRequest,
-  ChunkHolders, NodeStatus, NodeStatusList, RebuildResponse, SweepReport, type AddNodeRequest,
+  ChunkHolders, MoveManagerResponse, NodeStatus, NodeStatusList, RebuildResponse, SweepReport, type AddNodeRequest,
 } from './api.ts';
 import { BunsanError, fromEnvelope } from './errors.ts';
 import { InviteResponse, SELF_HOSTED_PATHS, type InviteRequest } from './self-hosted/messages.ts';
@@ -65,6 +65,9 @@ export function createApiClient(opts: ApiClientOptions) {
     grant: (cid: string, ttlSeconds: number, label?: string) =>
       call('POST', `/contents/${id(cid)}/grants`, GrantResponse, label === undefined ? { ttlSeconds } : { ttlSeconds, label }),
     revokeGrant: (cid: string, grantId: string) => call('DELETE', `/contents/${id(cid)}/grants/${id(grantId)}`, RevokeGrantResponse),
+    /** Operator only: hands the content's manager over to a new object near `region`. */
+    moveManager: (cid: string, region: string, reason?: string) =>
+      call('POST', `/contents/${id(cid)}/manager`, MoveManagerResponse, reason === undefined ? { region } : { region, reason }),
     remove: (cid: string) => call('DELETE', `/contents/${id(cid)}`, RemoveResponse),
     /** Tells the portal a node served a chunk that fails verification (no credential needed). */
     report: (cid: string, r: ChunkReportRequest) => call('POST', `/contents/${id(cid)}/reports`, ChunkReportResponse, r),

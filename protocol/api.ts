@@ -31,6 +31,13 @@ const Label = (what: string, min: number, max: number) => z.string().min(min).ma
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
+/**
+ * Where a content's manager lives: the platform's location hints (western/eastern North America,
+ * South America, western/eastern Europe, Asia-Pacific, Oceania, Africa, Middle East).
+ */
+export const ManagerRegion = z.enum(['wnam', 'enam', 'sam', 'weur', 'eeur', 'apac', 'oc', 'afr', 'me']);
+export type ManagerRegion = z.infer<typeof ManagerRegion>;
+
 export const OpenUploadRequest = z.object({
   name: Label('name', 1, 255).refine((s) => !/[/\\]/.test(s), 'name must be a plain file name'),
   type: z.string().max(255).regex(/^[\x20-\x7e]*$/).default('application/octet-stream'),
@@ -50,6 +57,8 @@ export const OpenUploadRequest = z.object({
   placement: Placement.default('rendezvous'),
   /** wandering placement: every chunk moves to other nodes about once per this many seconds */
   wanderSeconds: WanderSeconds.optional(),
+  /** where the content's manager is made (default: near the request, where the platform says) */
+  region: ManagerRegion.optional(),
 }).strict().refine((r) => r.publishAt === undefined || r.expireAt === undefined || r.publishAt < r.expireAt, {
   message: 'publishAt must be before expireAt', path: ['expireAt'],
 }).refine((r) => r.wanderSeconds === undefined || r.placement !== 'random', {
@@ -161,6 +170,8 @@ export const ContentInfo = ContentSummary.extend({
   }).optional(),
   /** a wandering content's period (absent: its copies stay where they are) */
   wanderSeconds: z.number().int().positive().optional(),
+  /** the manager object in charge and where it was placed (null: no hint); absent from older portals */
+  manager: z.object({ name: z.string(), region: ManagerRegion.nullable() }).optional(),
   chunks: z.array(z.object({
     index: z.number().int(), offset: z.number().int(), length: z.number().int(), sealedLength: z.number().int(),
     hash: ChunkHash, replicas: z.array(z.object({ node: NodeId, state: ReplicaState })),
@@ -252,6 +263,12 @@ export const SweepReport = z.object({
   changes: z.array(z.object({ node: NodeId, from: z.string(), to: z.string(), reason: z.string() })),
   tasks: Count,
 });
+/** The operator moves a content's manager to another region. */
+export const MoveManagerRequest = z.object({ region: ManagerRegion, reason: z.string().max(200).optional() }).strict();
+export const MoveManagerResponse = z.object({
+  moved: z.boolean(), from: z.string(), to: z.string(), region: ManagerRegion.nullable(), reason: z.string(),
+});
+export type MoveManagerResponse = z.infer<typeof MoveManagerResponse>;
 export const RebuildResponse = z.object({ nodes: z.array(NodeId) });
 
 export const CreateProviderRequest = z.object({ name: Label('name', 1, 64) }).strict();

@@ -33,6 +33,8 @@ export const ERROR_STATUS = {
   not_enough_nodes: 503,
   content_unavailable: 503,
   node_unreachable: 502,
+  /** a content's manager (or the one it hands over to) did not answer in time */
+  manager_unreachable: 502,
   integrity_failed: 502,
   stamp_mismatch: 502,
   chunk_unavailable: 502,

@@ -50,7 +50,8 @@ export async function infoCommand(c: CommandContext): Promise<void> {
   const upkeep = u && (u.passUnderWay || u.due !== null)
     ? `upkeep: ${u.passUnderWay ? 'moving copies now' : `next look in ${Math.max(0, Math.round(((u.due ?? 0) - Date.now()) / 1000))} s`} (${u.reason || 'asked'})${u.stalled ? `, stalled ${u.stalled} times` : ''}`
     : null;
-  c.out(info, [head, ...(media ? [media] : []), ...(upkeep ? [upkeep] : []), ...demandLines(info), table([
+  const manager = info.manager && `manager ${info.manager.name}${info.manager.region ? ` in ${info.manager.region}` : ' (placed without a region hint)'}`;
+  c.out(info, [head, ...(manager ? [manager] : []), ...(media ? [media] : []), ...(upkeep ? [upkeep] : []), ...demandLines(info), table([
     ['#', 'OFFSET', 'LENGTH', 'HASH', 'NODES'],
     ...info.chunks.map((ch) => [String(ch.index), String(ch.offset), String(ch.length), ch.hash.slice(0, 16),
       ch.replicas.map((r) => (r.state === 'stored' ? r.node : `${r.node}(${r.state})`)).join(' ')]),

@@ -6,7 +6,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ApiClient } from '../../protocol/api-client.ts';
-import { WANDER_MAX_SECONDS, WANDER_MIN_SECONDS, type OpenUploadRequest, type UploadSession } from '../../protocol/api.ts';
+import { ManagerRegion, WANDER_MAX_SECONDS, WANDER_MIN_SECONDS, type OpenUploadRequest, type UploadSession } from '../../protocol/api.ts';
 import type { CryptoLike } from '../../protocol/crypto-like.ts';
 import type { MediaIndex } from '../../protocol/media/media-index.ts';
 import { BunsanError } from '../../protocol/errors.ts';
@@ -73,6 +73,11 @@ function securityOptions(c: CommandContext): Partial<OpenUploadRequest> {
   if (wander !== undefined) {
     if (placement === 'random') throw new BunsanError('bad_request', '--wander chooses its own nodes: it cannot go with --placement random');
     out.wanderSeconds = wander;
+  }
+  if (c.flags.region !== undefined) {
+    const region = ManagerRegion.safeParse(c.flags.region);
+    if (!region.success) throw new BunsanError('bad_request', `--region must be one of ${ManagerRegion.options.join(', ')}`);
+    out.region = region.data;
   }
   return out;
 }

@@ -13,7 +13,10 @@ import { logEvent } from '../registry/events.ts';
 import { recordLoad, setNodeStateIf, type NodeRow } from '../registry/nodes.ts';
 import { openTask } from '../registry/tasks.ts';
 import { clientFor, takeServedOf } from '../node-client.ts';
-import { managerStub } from '../portal/managers.ts';
+import type { ManagerRegion } from '../../protocol/api.ts';
+import { handOffManager } from '../manager/handoff.ts';
+import { stubByName } from '../manager/home.ts';
+import { managersOf } from '../registry/contents.ts';
 
 export interface DemandReport {
   /** bytes/s the network delivered (smoothed), and the egress of its serving core nodes */
@@ -22,11 +25,14 @@ export interface DemandReport {
   contents: number;
   woken: string[];
   rested: string[];
+  /** managers moved to where their viewers are */
+  moved: { content: string; from: string; to: string; region: string }[];
 }
 
 /** Contents whose managers hear from one sweep, busiest first: the rest wait for the next. */
 const MAX_CONTENTS = 500;
 const PARALLEL = 16;
+const MOVES_PER_SWEEP = 4;
 
 async function each<T>(items: T[], f: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -66,9 +72,25 @@ export async function sweepDemand(env: PortalEnv, nodes: NodeRow[], healthy: (id
   });
 
   const busiest = [...perContent].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, MAX_CONTENTS);
-  await each(busiest, async ([id, reading]) => {
-    await managerStub(env, id).noteServed(reading).catch((err: Error) => console.warn(`demand of ${id} not delivered: ${err.message}`));
+  // Only contents the catalog knows (a node's word creates no manager), each at the object in charge.
+  const managers = await managersOf(db, busiest.map(([id]) => id));
+  const moves: { id: string; to: ManagerRegion }[] = [];
+  await each(busiest.filter(([id]) => managers.has(id)), async ([id, reading]) => {
+    const r = await stubByName(env, managers.get(id)!).noteServed(reading).catch((err: Error) => {
+      console.warn(`demand of ${id} not delivered: ${err.message}`);
+      return null;
+    });
+    if (r?.moveTo) moves.push({ id, to: r.moveTo });
   });
+  // Managers follow their viewers (claim 7), a few per sweep: each move copies a manager's state.
+  const moved: DemandReport['moved'] = [];
+  for (const m of moves.slice(0, MOVES_PER_SWEEP)) {
+    const r = await handOffManager(env, m.id, m.to, `its viewers are in ${m.to}`).catch((err: Error) => {
+      console.warn(`manager of ${m.id} not moved to ${m.to}: ${err.message}`);
+      return null;
+    });
+    if (r?.moved) moved.push({ content: m.id, from: r.from, to: r.to, region: m.to });
+  }
 
   // The network as a whole, for the standby pool.
   const rate = [...loads.values()].reduce((a, b) => a + b, 0)
@@ -83,7 +105,7 @@ export async function sweepDemand(env: PortalEnv, nodes: NodeRow[], healthy: (id
     demand: rate, activeEgress: egress, highSince, now, policy: s.policy,
     mirrors: mirrors.map((n) => ({ id: n.id, awake: n.state !== 'standby', since: n.state_since, egress: n.egress ?? s.nodeEgress, held: n.bytes_held })),
   });
-  const report: DemandReport = { rate, egress, contents: perContent.size, woken: [], rested: [] };
+  const report: DemandReport = { rate, egress, contents: perContent.size, woken: [], rested: [], moved };
   for (const w of wake) {
     const n = nodes.find((x) => x.id === w.id)!;
     const [set] = await db.batch([setNodeStateIf(db, n.id, { state: n.state, since: n.state_since }, 'active', `woken: ${w.reason}`, now)]);

@@ -33,7 +33,7 @@ export async function inventoryStep(env: PortalEnv, t: TaskRow, now: number): Pr
   }
   const ours = page.chunks.filter((c): c is typeof c & { content: string } => c.content !== null);
   if (t.reason === 'rebuild') {
-    for (const id of new Set(ours.map((c) => c.content))) await managerStub(env, id).republish().catch(() => null);
+    for (const id of new Set(ours.map((c) => c.content))) await managerStub(env, id).then((m) => m.republish()).catch(() => null);
   }
   const placed = await placedOn(db, node.id, ours.map((c) => c.hash));
   const states = await contentStates(db, ours.filter((c) => !placed.has(c.hash)).map((c) => c.content));
@@ -74,7 +74,7 @@ export async function deleteRipeOrphans(env: PortalEnv, now: number, limit = 200
         settled.push(o.hash);
         continue;
       }
-      const manager = managerStub(env, o.content_id!);
+      const manager = await managerStub(env, o.content_id!);
       // The manager is the truth: it may count on this copy (the index lags), or know the content
       // the catalog lost; either way it writes the registry again and the copy stays.
       const wanted = state ? await manager.wants(o.hash, nodeId).catch(() => true) : (await manager.republish().catch(() => ({ republished: true }))).republished;

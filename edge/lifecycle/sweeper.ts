@@ -6,10 +6,10 @@
 //   inventory   a page of the node's inventory (inventory.ts)
 import { DurableObject } from 'cloudflare:workers';
 import type { PortalEnv } from '../env.ts';
-import { contentIdsAfter, markAsked } from '../registry/contents.ts';
+import { contentIdsAfter, managersOf, markAsked } from '../registry/contents.ts';
 import { contentsOnNode } from '../registry/placements.ts';
 import { advanceTask, openTasks, type TaskRow } from '../registry/tasks.ts';
-import { managerStub } from '../portal/managers.ts';
+import { stubByName } from '../manager/home.ts';
 import { inventoryStep } from './inventory.ts';
 
 /** Contents per slice, and managers asked at once. */
@@ -20,11 +20,13 @@ const RUN_MS = 5_000;
 
 async function pokeAll(env: PortalEnv, ids: string[], reason: string): Promise<void> {
   const verify = reason === 'verify';
+  // One registry read for the slice: which object is in charge of each (a moved manager is not named by the id).
+  const managers = await managersOf(env.DB, ids);
   let next = 0;
   const worker = async () => {
     while (next < ids.length) {
       const id = ids[next++];
-      await managerStub(env, id).reconcile(reason, verify).catch((err: Error) => console.warn(`manager of ${id} not reached: ${err.message}`));
+      await stubByName(env, managers.get(id) ?? id).reconcile(reason, verify).catch((err: Error) => console.warn(`manager of ${id} not reached: ${err.message}`));
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL, ids.length) }, worker));

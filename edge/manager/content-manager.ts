@@ -4,9 +4,8 @@
 // manifests to allowed callers, issues and revokes grants, keeps every chunk's copies where the
 // directory says they belong (repairing, draining, rebalancing: reconcile.ts), and deletes every
 // replica before the catalog entry goes, on request or when retention ends.
-import { DurableObject } from 'cloudflare:workers';
 import type {
-  ChunkReportRequest, CommitResponse, ConfirmResponse, ContentInfo, GrantResponse, RegisterChunksRequest, RegisterChunksResponse,
+  ChunkReportRequest, ManagerRegion, CommitResponse, ConfirmResponse, ContentInfo, GrantResponse, RegisterChunksRequest, RegisterChunksResponse,
   ReplicaAudit, RevokeGrantResponse, UploadSession,
 } from '../../protocol/api.ts';
 import type { Manifest } from '../../protocol/manifest.ts';
@@ -22,9 +21,9 @@ import { commitUpload } from './commit.ts';
 import type { Caller } from './deps.ts';
 import { AuditStore } from './audit-store.ts';
 import { DemandBook } from './demand-book.ts';
-import { decideDemand, demandInfo } from './demand.ts';
+import { decideDemand, demandInfo, managerHome } from './demand.ts';
 import { loadDirectory } from './directory.ts';
-import { smooth, demandSettings } from '../demand-policy.ts';
+import { demandSettings, smooth } from '../demand-policy.ts';
 import { GrantStore } from './grant-store.ts';
 import { createGrant, revokeGrant } from './grants.ts';
 import { mediaProgress, saveMediaProgress } from './media.ts';
@@ -35,24 +34,30 @@ import { removeContent } from './remove.ts';
 import { runDueAudits } from './replica-audit.ts';
 import { dueDuty, nextAlarmAt } from './schedule.ts';
 import { uploadLimits } from '../upload-limits.ts';
-import { ManagerStore, type ContentRecord } from './store.ts';
+import { MovableManager } from './movable.ts';
+import type { ContentRecord } from './store.ts';
 import { buildInfo, buildManifest, sessionOf } from './views.ts';
 import { BunsanError } from '../../protocol/errors.ts';
 
 type Removal = { state: 'deleted' | 'deleting'; pendingNodes: string[] };
 
-export class ContentManager extends DurableObject<PortalEnv> {
-  private readonly store: ManagerStore;
+export class ContentManager extends MovableManager {
   private readonly grants: GrantStore;
   private readonly audits: AuditStore;
-  private readonly book: DemandBook;
+  /**
+   * The content's demand, counted in memory between writes. Made at first use by the object in
+   * charge: an object that received its content in a hand-off reads the imported record then.
+   */
+  private bookHere: DemandBook | null = null;
 
   constructor(ctx: DurableObjectState, env: PortalEnv) {
     super(ctx, env);
-    this.store = new ManagerStore(ctx.storage.sql);
     this.grants = new GrantStore(ctx.storage.sql);
     this.audits = new AuditStore(ctx.storage.sql);
-    this.book = new DemandBook(this.store);
+  }
+
+  private get book(): DemandBook {
+    return (this.bookHere ??= new DemandBook(this.store));
   }
 
   private async deps() {
@@ -74,7 +79,7 @@ export class ContentManager extends DurableObject<PortalEnv> {
   }
 
   /** One alarm serves the delete retry, the retention end, the audits and idle uploads: set it to whichever is due first. */
-  private async reschedule(): Promise<void> {
+  protected async reschedule(): Promise<void> {
     const record = this.store.record();
     const reconcileDue = record?.state === 'committed' ? reconcileState(await this.deps()).due : null;
     const demandDue = record?.state === 'committed' ? this.demandDue() : null;
@@ -107,87 +112,94 @@ export class ContentManager extends DurableObject<PortalEnv> {
   }
 
   open(input: OpenInput): Promise<RpcResult<UploadSession>> {
-    return toRpc(async () => {
+    return this.route((m) => m.open(input), () => toRpc(async () => {
       const session = await openUpload(await this.deps(), input);
       this.store.touch(Date.now());
       await this.reschedule();
       return session;
-    });
+    }));
   }
 
   session(caller: Caller): Promise<RpcResult<UploadSession>> {
-    return toRpc(async () => sessionOf(await this.deps(), caller));
+    return this.route((m) => m.session(caller), () => toRpc(async () => sessionOf(await this.deps(), caller)));
   }
 
   register(caller: Caller, body: RegisterChunksRequest): Promise<RpcResult<RegisterChunksResponse>> {
-    return toRpc(async () => this.progressed(await registerChunks(await this.deps(), caller, body)));
+    return this.route((m) => m.register(caller, body), () => toRpc(async () => this.progressed(await registerChunks(await this.deps(), caller, body))));
   }
 
   confirm(caller: Caller, hashes: string[]): Promise<RpcResult<ConfirmResponse>> {
-    return toRpc(async () => this.progressed(await confirmChunks(await this.deps(), caller, hashes)));
+    return this.route((m) => m.confirm(caller, hashes), () => toRpc(async () => this.progressed(await confirmChunks(await this.deps(), caller, hashes))));
   }
 
   /** `media`: the uploader's index, checked here (the portal has parsed it, but trusts nothing it relays) */
   commit(caller: Caller, media?: unknown): Promise<RpcResult<CommitResponse>> {
-    return toRpc(async () => {
+    return this.route((m) => m.commit(caller, media), () => toRpc(async () => {
       const done = await commitUpload(await this.deps(), caller, media);
       await this.reschedule(); // an idle upload's wake-up is not needed any more
       return done;
-    });
+    }));
   }
 
   /** The edge indexer's state in gateway mode, to go on from where the last request left it. */
   mediaProgress(caller: Caller): Promise<RpcResult<IndexerSnapshot | null>> {
-    return toRpc(async () => mediaProgress(await this.deps(), caller));
+    return this.route((m) => m.mediaProgress(caller), () => toRpc(async () => mediaProgress(await this.deps(), caller)));
   }
 
   saveMediaProgress(caller: Caller, state: IndexerSnapshot): Promise<RpcResult<null>> {
-    return toRpc(async () => this.progressed((saveMediaProgress(await this.deps(), caller, state), null)));
+    return this.route((m) => m.saveMediaProgress(caller, state), () => toRpc(async () => this.progressed((saveMediaProgress(await this.deps(), caller, state), null))));
   }
 
   manifest(access: ViewerAccess = {}): Promise<RpcResult<Manifest>> {
-    return toRpc(async () => {
+    return this.route((m) => m.manifest(access), () => toRpc(async () => {
       const m = await buildManifest(await this.deps(), this.grants, access);
       // Counted once it is handed out: a refused request is no demand.
       if (access.viewer) this.book.noteOpen(access.viewer, Date.now());
       return m;
-    });
+    }));
   }
 
   info(caller: Caller): Promise<RpcResult<ContentInfo>> {
-    return toRpc(async () => {
+    return this.route((m) => m.info(caller), () => toRpc(async () => {
+      const self = this.self();
       const deps = await this.deps();
       const info = await buildInfo(deps, caller);
-      const record = this.store.record()!;
-      return { ...info, ...demandInfo(deps, record, this.book, await loadDirectory(this.env, deps.now())) };
-    });
+      return {
+        ...info, ...(self ? { manager: { name: self.name, region: self.region } } : {}),
+        ...demandInfo(deps, this.store.record()!, this.book, await loadDirectory(this.env, deps.now())),
+      };
+    }));
   }
 
   /**
    * The sweep's reading of what this content's nodes delivered since the last one: the demand is
    * updated and the copies decided again.
    */
-  async noteServed(reading: { bytes: number; byNode: Record<string, number>; dtMs: number }): Promise<{ current: number } | null> {
-    // A content deleted meanwhile has had its storage (tables too) removed: it has no demand.
-    const record = (() => { try { return this.store.record(); } catch { return null; } })();
-    if (record?.state !== 'committed') return null;
-    const tau = demandSettings(this.env).smoothMs;
-    this.book.noteServed(reading.bytes, reading.byNode, reading.dtMs, Date.now(), (p, r) => smooth(p, r, reading.dtMs, tau));
-    await this.decideDemandNow();
-    await this.reschedule();
-    return { current: this.store.meta<{ current: number }>('copies')?.current ?? record.replicas };
+  noteServed(reading: { bytes: number; byNode: Record<string, number>; dtMs: number }): Promise<{ current: number; moveTo: ManagerRegion | null } | null> {
+    return this.route((m) => m.noteServed(reading), async () => {
+      // A content deleted meanwhile has had its storage (tables too) removed: it has no demand.
+      const record = (() => { try { return this.store.record(); } catch { return null; } })();
+      if (record?.state !== 'committed') return null;
+      const tau = demandSettings(this.env).smoothMs;
+      this.book.noteServed(reading.bytes, reading.byNode, reading.dtMs, Date.now(), (p, r) => smooth(p, r, reading.dtMs, tau));
+      await this.decideDemandNow();
+      await this.reschedule();
+      // Viewers gone elsewhere for good: the sweep moves the manager to them (handoff.ts).
+      const moveTo = managerHome(await this.deps(), this.book, this.self()?.region ?? null);
+      return { current: this.store.meta<{ current: number }>('copies')?.current ?? record.replicas, moveTo };
+    });
   }
 
   grant(caller: Caller, req: { ttlSeconds: number; label?: string }): Promise<RpcResult<GrantResponse>> {
-    return toRpc(async () => createGrant(await this.deps(), this.grants, caller, req));
+    return this.route((m) => m.grant(caller, req), () => toRpc(async () => createGrant(await this.deps(), this.grants, caller, req)));
   }
 
   revokeGrant(caller: Caller, id: string): Promise<RpcResult<RevokeGrantResponse>> {
-    return toRpc(async () => revokeGrant(await this.deps(), this.grants, caller, id));
+    return this.route((m) => m.revokeGrant(caller, id), () => toRpc(async () => revokeGrant(await this.deps(), this.grants, caller, id)));
   }
 
   remove(caller: Caller): Promise<RpcResult<Removal>> {
-    return toRpc(async () => this.finishRemoval(await removeContent(await this.deps(), caller)));
+    return this.route((m) => m.remove(caller), () => toRpc(async () => this.finishRemoval(await removeContent(await this.deps(), caller))));
   }
 
   /**
@@ -196,14 +208,14 @@ export class ContentManager extends DurableObject<PortalEnv> {
    * after one finished are not queued.
    */
   queueAudit(r: ChunkReportRequest): Promise<RpcResult<{ queued: boolean }>> {
-    return toRpc(async () => {
+    return this.route((m) => m.queueAudit(r), () => toRpc(async () => {
       const record = this.store.record();
       const chunk = this.store.chunkByHash(r.hash);
       if (!record || record.state !== 'committed' || chunk?.idx !== r.index) return { queued: false };
       const queued = this.audits.queue({ idx: r.index, hash: r.hash, node: r.node, code: r.code }, Date.now());
       if (queued) await this.reschedule();
       return { queued };
-    });
+    }));
   }
 
   /**
@@ -211,28 +223,36 @@ export class ContentManager extends DurableObject<PortalEnv> {
    * or it is time to check every copy (`verify`). The pass runs from the alarm.
    */
   reconcile(reason: string, verify = false): Promise<{ queued: boolean }> {
-    return (async () => {
+    return this.route((m) => m.reconcile(reason, verify), () => (async () => {
       if (this.store.record()?.state !== 'committed') return { queued: false };
       askReconcile(await this.deps(), reason, verify);
       await this.reschedule();
       return { queued: true };
-    })();
+    })());
   }
 
   /** Does this manager count on `node` holding chunk `hash` (stored, or a copy on its way)? */
-  wants(hash: string, node: string): boolean {
-    const r = this.store.replicas(hash).find((x) => x.node_id === node);
-    return !!r && r.state !== 'deleting';
+  wants(hash: string, node: string): Promise<boolean> {
+    return this.route((m) => m.wants(hash, node), async () => {
+      const r = this.store.replicas(hash).find((x) => x.node_id === node);
+      return !!r && r.state !== 'deleting';
+    });
   }
 
   /** Writes this content's catalog row and placement index again, from the manager's own state. */
-  async republish(): Promise<{ republished: boolean }> {
+  republish(): Promise<{ republished: boolean }> {
+    return this.route((m) => m.republish(), () => this.republishHere());
+  }
+
+  private async republishHere(): Promise<{ republished: boolean }> {
     const r = this.store.record();
     if (!r || r.state === 'deleting') return { republished: false };
+    const self = this.self()!;
     const row: ContentRow = {
       id: r.id, provider_id: r.providerId, name: r.name, type: r.type, size: r.size, version: r.version, chunk_count: r.chunkCount,
       replicas: r.replicas, state: r.state, created_at: r.createdAt, committed_at: r.committedAt ?? null, visibility: r.visibility ?? 'public',
       min_grade: r.minGrade ?? 0, publish_at: r.publishAt ?? null, expire_at: r.expireAt ?? null,
+      manager: self.name, manager_region: self.region,
     };
     const sealed = new Map(this.store.chunks().map((c) => [c.hash, c.sealed_len ?? 0]));
     const placed = this.store.replicas().filter((x) => x.state === 'stored' && sealed.has(x.hash))
@@ -242,21 +262,20 @@ export class ContentManager extends DurableObject<PortalEnv> {
     return { republished: true };
   }
 
-  audited(): ReplicaAudit[] {
-    return this.audits.list().map((a) => ({
+  audited(): Promise<ReplicaAudit[]> {
+    return this.route((m) => m.audited(), async () => this.audits.list().map((a) => ({
       index: a.idx, hash: a.hash, node: a.node_id, queuedAt: a.queued_at, attempts: a.attempts,
       outcome: a.outcome, doneAt: a.done_at, target: a.target,
-    }));
+    })));
   }
 
   /**
    * Audits reported replicas, runs a slice of a reconcile pass, retries a delete that could not
    * reach every node, deletes the content when retention ends, and removes an upload left idle
-   * too long.
+   * too long. (An object that handed its content over runs none of this: movable.ts.)
    */
-  async alarm(): Promise<void> {
+  protected async chargeAlarm(): Promise<void> {
     this.book.flush(Date.now());
-    if (this.store.record()?.state === 'committed' && this.audits.nextDue() !== null) await runDueAudits(await this.deps(), this.audits);
     const demandDue = this.demandDue();
     if (this.store.record()?.state === 'committed' && demandDue !== null && demandDue <= Date.now()) {
       await this.decideDemandNow().catch((err: Error) => {
@@ -264,6 +283,7 @@ export class ContentManager extends DurableObject<PortalEnv> {
         this.store.setMeta('demand-due', Date.now() + 30_000);
       });
     }
+    if (this.store.record()?.state === 'committed' && this.audits.nextDue() !== null) await runDueAudits(await this.deps(), this.audits);
     if (this.store.record()?.state === 'committed') {
       const deps = await this.deps();
       await reconcileSlice(deps).catch((err: Error) => {

@@ -114,6 +114,25 @@ export class DemandBook {
     return { viewers, regions: shares };
   }
 
+  /**
+   * Viewers and their regions' shares over the last `ms`, from the minute buckets within the hour
+   * and the hour buckets beyond it (up to a day).
+   */
+  longViewers(now: number, ms: number): { viewers: number; regions: Record<string, number> } {
+    if (ms <= HOUR) return this.viewers(now, ms);
+    const since = now - Math.min(ms, 24 * HOUR);
+    const regions: Record<string, number> = {};
+    let viewers = 0;
+    for (const b of this.s.hours) {
+      if (b.t + HOUR <= since) continue;
+      viewers += b.viewers;
+      for (const [r, n] of Object.entries(b.regions)) regions[r] = (regions[r] ?? 0) + n;
+    }
+    const shares: Record<string, number> = {};
+    for (const [r, n] of Object.entries(regions)) if (r !== '' && viewers > 0) shares[r] = n / viewers;
+    return { viewers, regions: shares };
+  }
+
   /** Viewers, opens and bytes over the windows an operator reads. */
   windows(now: number): { window: string; seconds: number; viewers: number; opens: number; bytes: number }[] {
     const sum = (list: Bucket[], size: number, ms: number) => {

@@ -6,7 +6,7 @@
 // reconcile pass like any other (reconcile.ts): one way to move data.
 import { copiesFor, decideCopies, type CopiesState } from '../../protocol/demand/copies.ts';
 import { demandTargets } from '../../protocol/demand/targets.ts';
-import type { ContentInfo } from '../../protocol/api.ts';
+import { ManagerRegion, type ContentInfo } from '../../protocol/api.ts';
 import { takesCopies } from '../../protocol/lifecycle/node-state.ts';
 import { demandSettings, smooth, type DemandSettings } from '../demand-policy.ts';
 import { logEvent } from '../registry/events.ts';
@@ -100,6 +100,25 @@ export function extraFor(deps: ManagerDeps, record: ContentRecord, dir: Director
     return (base: string[], holding: ReadonlySet<string>) =>
       demandTargets(chunk.hash!, base, nodes, want - record.replicas, demand, { minGrade: record.minGrade ?? 0, holding });
   };
+}
+
+/**
+ * Where this content's manager should be, when its viewers have moved for good (claim 7): one
+ * other region holding most of them, over the whole window, and enough of them to judge. Null:
+ * where it is. Regions are the platform's location hints (edge/portal/viewer.ts names viewers'
+ * regions the same way), so anything else (a local stack's own names) never moves a manager.
+ */
+export function managerHome(deps: ManagerDeps, book: DemandBook, here: string | null): ManagerRegion | null {
+  const s = demandSettings(deps.env).move;
+  const now = deps.now();
+  const long = book.longViewers(now, s.afterMs);
+  if (long.viewers < s.minViewers) return null;
+  const [top, share] = Object.entries(long.regions).sort((a, b) => b[1] - a[1])[0] ?? [];
+  const region = ManagerRegion.safeParse(top);
+  if (!region.success || region.data === here || share < s.share) return null;
+  // The last hour must agree: a region that led a day ago but not now is not where viewers are.
+  const recent = book.viewers(now, Math.min(s.afterMs, 3_600_000)).regions[region.data] ?? 0;
+  return recent >= s.share ? region.data : null;
 }
 
 /** The operator's view: demand over its windows, and the copies with why they changed. */

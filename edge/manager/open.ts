@@ -3,7 +3,7 @@
 // fixed before the first byte moves. Where each chunk goes is decided as it is registered, over
 // the directory as it is then. The plan is its parameters and its count, never its spans: an
 // open costs the same for 1 KiB as for the largest file.
-import type { OpenUploadParsed, UploadSession } from '../../protocol/api.ts';
+import type { ManagerRegion, OpenUploadParsed, UploadSession } from '../../protocol/api.ts';
 import { toBase64Url, toHex } from '../../protocol/bytes.ts';
 import { SECRET_BYTES } from '../../protocol/chunk-crypto.ts';
 import { randomBytes } from '../../protocol/crypto-like.ts';
@@ -24,6 +24,8 @@ export interface OpenInput {
   request: OpenUploadParsed;
   /** the provider's limits on open uploads (upload-limits.ts); absent for the operator */
   quota?: UploadQuota;
+  /** the location hint this object was made with (null: none); it is named by the content id */
+  region?: ManagerRegion | null;
 }
 
 export async function openUpload(deps: ManagerDeps, input: OpenInput): Promise<UploadSession> {
@@ -52,7 +54,8 @@ export async function openUpload(deps: ManagerDeps, input: OpenInput): Promise<U
   const chunkCount = await chunkPlan(crypto, req.size, chunking).count();
   // The catalog entry first, counted against the quota in the same statement: a refusal leaves
   // nothing behind, here or in the registry.
-  const entry = { id: input.id, providerId: input.providerId, request: req, version, chunkCount, createdAt: now };
+  const region = input.region ?? null;
+  const entry = { id: input.id, providerId: input.providerId, request: req, version, chunkCount, createdAt: now, manager: input.id, managerRegion: region };
   const inserted = await insertContent(env.DB, entry, input.quota).run();
   if (!inserted.meta.changes) throw await overQuota(env.DB, input.providerId, req.size, input.quota!);
   store.saveRecord({
@@ -65,6 +68,7 @@ export async function openUpload(deps: ManagerDeps, input: OpenInput): Promise<U
     ...(req.expireAt !== undefined ? { expireAt: req.expireAt } : {}),
     ...(req.wanderSeconds !== undefined ? { wander: { periodMs: req.wanderSeconds * 1000, salt: toHex(randomBytes(crypto, 16)) } } : {}),
   });
+  store.setMeta('self', { name: input.id, generation: 0, region });
   await logEvent(env.DB, {
     at: now, kind: 'upload-open', content: input.id, bytes: req.size,
     detail: { visibility: req.visibility, minGrade: req.minGrade, placement: req.placement, ...(req.wanderSeconds ? { wanderSeconds: req.wanderSeconds } : {}) },

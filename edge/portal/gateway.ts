@@ -14,11 +14,11 @@ import { chunkPlan } from '../../protocol/split.ts';
 import { putChunk } from '../../protocol/upload/put-chunk.ts';
 import { fromRpc } from '../http.ts';
 import type { Caller } from '../manager/deps.ts';
-import type { managerStub } from './managers.ts';
+import type { ManagerStub } from '../manager/home.ts';
 
 const WINDOW = 4;
 
-export async function gatewayUpload(req: Request, stub: ReturnType<typeof managerStub>, caller: Caller): Promise<GatewayResult> {
+export async function gatewayUpload(req: Request, stub: ManagerStub, caller: Caller): Promise<GatewayResult> {
   const fromRaw = new URL(req.url).searchParams.get('from') ?? '0';
   if (!/^\d{1,9}$/.test(fromRaw)) throw new BunsanError('bad_request', '?from= must be a chunk index');
   const from = Number(fromRaw);
@@ -108,7 +108,7 @@ export async function gatewayUpload(req: Request, stub: ReturnType<typeof manage
  * seen every byte before `offset` (where this body starts); if it has not (a state lost), the
  * upload goes on without an index.
  */
-async function resumeIndexer(stub: ReturnType<typeof managerStub>, caller: Caller, offset: number): Promise<MediaIndexer | null> {
+async function resumeIndexer(stub: ManagerStub, caller: Caller, offset: number): Promise<MediaIndexer | null> {
   const saved = fromRpc(await stub.mediaProgress(caller));
   const indexer = saved ? new MediaIndexer(saved) : new MediaIndexer();
   return indexer.position >= offset ? indexer : null;

@@ -4,7 +4,10 @@
 import { BunsanError } from '../../protocol/errors.ts';
 import { ContentId } from '../../protocol/ids.ts';
 import type { PortalEnv } from '../env.ts';
+import { managerStub, type ManagerStub } from '../manager/home.ts';
 import { getContent, type ContentRow } from '../registry/contents.ts';
+
+export { managerStub, type ManagerStub };
 
 export function parseContentId(raw: string): string {
   const r = ContentId.safeParse(raw);
@@ -12,11 +15,10 @@ export function parseContentId(raw: string): string {
   return r.data;
 }
 
-export const managerStub = (env: PortalEnv, id: string) => env.MANAGER.get(env.MANAGER.idFromName(id));
-
-export async function knownContent(env: PortalEnv, raw: string): Promise<{ row: ContentRow; stub: ReturnType<typeof managerStub> }> {
+/** The catalog row and the manager in charge (the row names it: one registry read). */
+export async function knownContent(env: PortalEnv, raw: string): Promise<{ row: ContentRow; stub: ManagerStub }> {
   const id = parseContentId(raw);
   const row = await getContent(env.DB, id);
   if (!row) throw new BunsanError('content_not_found', `no content ${id}`);
-  return { row, stub: managerStub(env, id) };
+  return { row, stub: await managerStub(env, id, row) };
 }

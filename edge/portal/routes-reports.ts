@@ -35,7 +35,7 @@ reports.post('/:id/reports', async (c) => {
   await logEvent(c.env.DB, { at: now, kind: 'chunk-report', content: id, node: r.node, detail: { index: r.index, hash: r.hash, code: r.code } }).run();
   // The manager audits the replica and replaces it if it is bad. The report stands even when the
   // manager cannot be reached now: it is in the log for the operator.
-  await managerStub(c.env, id).queueAudit(r).catch((err: Error) => console.warn(`audit of ${r.hash} on ${r.node} not queued: ${err.message}`));
+  await (await managerStub(c.env, id, content)).queueAudit(r).catch((err: Error) => console.warn(`audit of ${r.hash} on ${r.node} not queued: ${err.message}`));
   return c.json({ recorded: true }, 202);
 });
 
@@ -46,6 +46,6 @@ reports.get('/:id/reports', requireAdmin, async (c) => {
     const code = ReportCode.safeParse(d.code);
     return code.success ? [{ at: row.at, node: row.node_id, index: d.index, hash: d.hash, code: code.data }] : [];
   });
-  const audits = await managerStub(c.env, id).audited().catch(() => []);
+  const audits = await managerStub(c.env, id).then((m) => m.audited()).catch(() => []);
   return c.json({ reports: list, audits }, 200, { 'cache-control': 'no-store' });
 });

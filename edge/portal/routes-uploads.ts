@@ -8,7 +8,9 @@ import { fromRpc, jsonBody } from '../http.ts';
 import { uploadLimits } from '../upload-limits.ts';
 import { requireProvider, type PortalVars } from './auth.ts';
 import { gatewayUpload } from './gateway.ts';
-import { knownContent, managerStub } from './managers.ts';
+import { stubByName } from '../manager/home.ts';
+import { knownContent } from './managers.ts';
+import { managerRegionFor } from './manager-region.ts';
 
 export const uploads = new Hono<{ Bindings: PortalEnv; Variables: PortalVars }>();
 uploads.use('*', requireProvider);
@@ -20,7 +22,9 @@ uploads.post('/', async (c) => {
   // Providers are held to their quota of open uploads; the operator is not.
   const limits = uploadLimits(c.env);
   const quota = caller.admin ? undefined : { uploads: limits.maxOpenUploads, bytes: limits.maxOpenBytes };
-  const session = fromRpc(await managerStub(c.env, id).open({ id, providerId: caller.providerId, request, quota }));
+  // The manager is made near the provider (claim 7): named by the id, placed by the hint.
+  const region = managerRegionFor(c.req.raw, request.region);
+  const session = fromRpc(await stubByName(c.env, id, region).open({ id, providerId: caller.providerId, request, quota, region }));
   return c.json(session, 201);
 });
 

@@ -6,6 +6,7 @@ import { utf8 } from '../../protocol/bytes.ts';
 import { sha256Hex } from '../../protocol/hash.ts';
 import { clientAddress } from '../client-address.ts';
 import type { PortalEnv } from '../env.ts';
+import { hintFromCf } from './manager-region.ts';
 import { addressKey } from './rate-limit.ts';
 
 export interface Viewer { key: string; region: string }
@@ -14,12 +15,14 @@ const REGION = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
  * The viewer's region: a header the platform in front sets, when CLIENT_REGION_HEADER names one
- * (the local stack, or a proxy that geolocates), else Cloudflare's continent code of the request
- * (lower case: na, eu, as, oc, sa, af). Demand prefers nodes whose region is spelled the same.
+ * (the local stack, or a proxy that geolocates), else the location hint of where the platform
+ * says the request came from (wnam, enam, weur, eeur, apac, …: the names managers are placed by,
+ * so that a manager can follow its viewers). Demand prefers nodes whose region is spelled the
+ * same: name nodes by these hints for their copies to follow viewers.
  */
 export function viewerRegion(req: Request, env: PortalEnv): string {
   const name = env.CLIENT_REGION_HEADER?.trim();
-  const raw = name ? req.headers.get(name)?.trim() : (req as { cf?: { continent?: string } }).cf?.continent?.toLowerCase();
+  const raw = name ? req.headers.get(name)?.trim() : hintFromCf((req as { cf?: Parameters<typeof hintFromCf>[0] }).cf);
   return raw && REGION.test(raw) ? raw : '';
 }
 

@@ -7,7 +7,12 @@ export interface ContentRow {
   id: string; provider_id: string; name: string; type: string; size: number; version: number;
   chunk_count: number; replicas: number; state: string; created_at: number; committed_at: number | null;
   visibility: 'public' | 'private'; min_grade: number; publish_at: number | null; expire_at: number | null;
+  /** the Durable Object in charge (null: the one named by the id) and its location hint (null: none) */
+  manager?: string | null; manager_region?: string | null;
 }
+
+/** The name of the manager object in charge of a content: rows from before managers moved name none. */
+export const managerName = (r: Pick<ContentRow, 'id' | 'manager'>): string => r.manager ?? r.id;
 
 export const toSummary = (r: ContentRow): ContentSummary => ({
   id: r.id, name: r.name, type: r.type, size: r.size, version: r.version, chunkCount: r.chunk_count,
@@ -36,6 +41,8 @@ export async function listContents(
 
 export interface NewContent {
   id: string; providerId: string; request: OpenUploadParsed; version: number; chunkCount: number; createdAt: number;
+  /** the manager object opening it, and the location hint it was placed with */
+  manager: string; managerRegion: string | null;
 }
 
 /** A provider's open uploads: at most `uploads` of them, declaring at most `bytes` together. */
@@ -49,14 +56,14 @@ export interface UploadQuota { uploads: number; bytes: number }
 export function insertContent(db: D1Database, c: NewContent, quota?: UploadQuota): D1PreparedStatement {
   const r = c.request;
   const values = [c.id, c.providerId, r.name, r.type, r.size, c.version, c.chunkCount, r.replicas, c.createdAt,
-    r.visibility, r.minGrade, r.publishAt ?? null, r.expireAt ?? null];
+    r.visibility, r.minGrade, r.publishAt ?? null, r.expireAt ?? null, c.manager, c.managerRegion];
   const insert = `INSERT INTO contents (id, provider_id, name, type, size, version, chunk_count, replicas, state, created_at,
-        visibility, min_grade, publish_at, expire_at)`;
-  const row = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'uploading', ?9, ?10, ?11, ?12, ?13";
+        visibility, min_grade, publish_at, expire_at, manager, manager_region)`;
+  const row = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'uploading', ?9, ?10, ?11, ?12, ?13, ?14, ?15";
   if (!quota) return db.prepare(`${insert} VALUES (${row})`).bind(...values);
   return db.prepare(`${insert} SELECT ${row}
-      WHERE (SELECT COUNT(*) FROM contents WHERE provider_id = ?2 AND state = 'uploading') < ?14
-        AND (SELECT COALESCE(SUM(size), 0) FROM contents WHERE provider_id = ?2 AND state = 'uploading') + ?5 <= ?15`)
+      WHERE (SELECT COUNT(*) FROM contents WHERE provider_id = ?2 AND state = 'uploading') < ?16
+        AND (SELECT COALESCE(SUM(size), 0) FROM contents WHERE provider_id = ?2 AND state = 'uploading') + ?5 <= ?17`)
     .bind(...values, quota.uploads, quota.bytes);
 }
 
@@ -67,12 +74,31 @@ export async function openUploadsOf(db: D1Database, providerId: string): Promise
   return { uploads: row?.uploads ?? 0, bytes: row?.bytes ?? 0 };
 }
 
-/** A content's row as its manager knows it, written again whole (a registry rebuilt from the managers). */
+/**
+ * A content's row as its manager knows it, written again whole (a registry rebuilt from the
+ * managers). The manager writing it is the one in charge, so it names itself.
+ */
 export function restoreContent(db: D1Database, row: ContentRow): D1PreparedStatement {
   return db.prepare(`INSERT OR REPLACE INTO contents (id, provider_id, name, type, size, version, chunk_count, replicas, state, created_at,
-        committed_at, visibility, min_grade, publish_at, expire_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        committed_at, visibility, min_grade, publish_at, expire_at, manager, manager_region) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     .bind(row.id, row.provider_id, row.name, row.type, row.size, row.version, row.chunk_count, row.replicas, row.state,
-      row.created_at, row.committed_at, row.visibility, row.min_grade, row.publish_at, row.expire_at);
+      row.created_at, row.committed_at, row.visibility, row.min_grade, row.publish_at, row.expire_at, row.manager ?? null, row.manager_region ?? null);
+}
+
+/**
+ * Hands a content to another manager object: only while the row still names `from`, so of two
+ * hand-offs at once only one switches it (`changes` is 0 for the other, and for a content gone).
+ */
+export function switchManager(db: D1Database, id: string, from: string, to: string, region: string | null): D1PreparedStatement {
+  return db.prepare('UPDATE contents SET manager = ?, manager_region = ? WHERE id = ? AND COALESCE(manager, id) = ?').bind(to, region, id, from);
+}
+
+/** The manager object in charge of each of the given contents (ids absent from the catalog are absent). */
+export async function managersOf(db: D1Database, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const { results } = await db.prepare('SELECT id, COALESCE(manager, id) AS manager FROM contents WHERE id IN (SELECT value FROM json_each(?))')
+    .bind(JSON.stringify([...new Set(ids)])).all<{ id: string; manager: string }>();
+  return new Map(results.map((r) => [r.id, r.manager]));
 }
 
 export function markCommitted(db: D1Database, id: string, at: number): D1PreparedStatement {

@@ -122,7 +122,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ...(life.moveBytesPerSecond ? { MOVE_BYTES_PER_SECOND: String(life.moveBytesPerSecond) } : {}),
       // Locally there is no platform to say where a viewer is: a client may name its region in
       // this header (a load generator plays viewers in several regions with it).
-      CLIENT_REGION_HEADER: 'x-bunsan-region',
+      CLIENT_REGION_HEADER: 'x-bunsan-viewer-region',
       ...opts.demand,
     },
     ratelimits: rateLimitBindings(),

@@ -8,7 +8,7 @@ import { env, runDurableObjectAlarm } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ContentInfo } from '../../protocol/api.ts';
 import type { Manifest } from '../../protocol/manifest.ts';
-import { ADMIN_TOKEN, bearerOf, JSON_CT, newProvider, nodeCall, portalCall, randomBytes, registerNode, routeNodes, uploadBytes } from './edge-stack.ts';
+import { ADMIN_TOKEN, bearerOf, down, JSON_CT, newProvider, nodeCall, portalCall, randomBytes, registerNode, routeNodes, uploadBytes } from './edge-stack.ts';
 
 const admin = { ...bearerOf(ADMIN_TOKEN), ...JSON_CT };
 const GiB = 1024 ** 3;
@@ -16,8 +16,8 @@ let owner = '';
 
 const stub = (id: string) => env.MANAGER.get(env.MANAGER.idFromName(id));
 const info = async (id: string) => (await (await portalCall(`/api/v1/contents/${id}`, { headers: bearerOf(owner) })).json()) as ContentInfo;
-const manifestAs = async (id: string, grant: string) => {
-  const res = await portalCall(`/api/v1/contents/${id}/manifest`, { headers: bearerOf(grant) });
+const manifestAs = async (id: string, grant: string, region?: string) => {
+  const res = await portalCall(`/api/v1/contents/${id}/manifest`, { headers: { ...bearerOf(grant), ...(region ? { 'x-bunsan-viewer-region': region } : {}) } });
   expect(res.status).toBe(200);
   return (await res.json()) as Manifest;
 };
@@ -79,9 +79,38 @@ describe('demand', () => {
     expect(minute.opens).toBe(1);
   });
 
+  it("moves a content's manager to where its viewers are, and it goes on serving", async () => {
+    const id = await uploadBytes(owner, randomBytes(2 * 65536), { visibility: 'private' });
+    expect((await info(id)).manager?.region ?? null).toBeNull();
+    const grants = await grantsFor(id, 4);
+    let m: Manifest | null = null;
+    for (const g of grants) m = await manifestAs(id, g, 'weur');
+    // One viewer elsewhere does not hold the move back: 4 of 5 is over the share.
+    await manifestAs(id, (await grantsFor(id, 1))[0], 'apac');
+    const c = m!.chunks[0];
+    await (await nodeCall(c.nodes[0] as 'n1', `/v1/chunks/${c.hash}`, { headers: bearerOf(m!.tokens.get) })).arrayBuffer();
+    const sweep = (await (await portalCall('/api/v1/sweep', { method: 'POST', headers: admin })).json()) as { demand: { moved: { content: string; region: string }[] } };
+    expect(sweep.demand.moved).toContainEqual(expect.objectContaining({ content: id, region: 'weur' }));
+    const after = await info(id);
+    expect(after.manager).toMatchObject({ region: 'weur' });
+    expect(after.manager!.name).not.toBe(id);
+    // The demand came along with the rest of the manager's state, and viewers keep their grants.
+    expect(after.demand!.windows.find((w) => w.window === '1m')!.viewers).toBe(5);
+    await manifestAs(id, grants[0], 'weur');
+    const events = await env.DB.prepare("SELECT detail FROM events WHERE kind = 'manager-moved' AND content_id = ?").bind(id).all<{ detail: string }>();
+    expect(events.results[0].detail).toMatch(/viewers are in weur/);
+  });
+
   it('a content being deleted has no demand', async () => {
-    const id = await uploadBytes(owner, randomBytes(65536));
-    expect((await portalCall(`/api/v1/contents/${id}`, { method: 'DELETE', headers: bearerOf(owner) })).status).toBeLessThan(300);
-    expect(await stub(id).noteServed(heavy())).toBeNull();
+    const id = await uploadBytes(owner, randomBytes(65536), { replicas: 3 });
+    // A node that does not answer keeps the content deleting (its copy there is still owed a delete).
+    down.add('n4');
+    try {
+      expect((await portalCall(`/api/v1/contents/${id}`, { method: 'DELETE', headers: bearerOf(owner) })).status).toBe(202);
+      expect(await stub(id).noteServed(heavy())).toBeNull();
+      expect((await info(id)).copies?.current ?? 3).toBe(3);
+    } finally {
+      down.delete('n4');
+    }
   });
 });

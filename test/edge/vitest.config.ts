@@ -44,6 +44,11 @@ export default defineProject({
           // The lifecycle tests take a node down and wait out its grace period.
           DOWN_GRACE_SECONDS: '1',
           ORPHAN_GRACE_SECONDS: '0',
+          // Demand: viewers name their region in a header, and a manager follows a few of them
+          // after a minute (the deployment waits for fifty over six hours).
+          CLIENT_REGION_HEADER: 'x-bunsan-viewer-region',
+          DEMAND_MOVE_MIN_VIEWERS: '3',
+          DEMAND_MOVE_AFTER_SECONDS: '60',
           TEST_MIGRATIONS: await readD1Migrations(root('edge/migrations')),
         },
       },

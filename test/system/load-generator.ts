@@ -43,7 +43,7 @@ export function generateLoad(portalUrl: string, id: string, viewers: Viewer[], b
       const v = viewers[turn++ % viewers.length];
       try {
         const res = await fetch(`${portalUrl}/api/v1/contents/${id}/manifest`, {
-          headers: { authorization: `Bearer ${v.grant}`, 'x-bunsan-region': v.region }, signal: AbortSignal.timeout(10_000),
+          headers: { authorization: `Bearer ${v.grant}`, 'x-bunsan-viewer-region': v.region }, signal: AbortSignal.timeout(10_000),
         });
         if (!res.ok) throw new Error(`manifest: HTTP ${res.status} ${await res.text()}`);
         const m = (await res.json()) as Manifest;

@@ -36,12 +36,12 @@ export async function startTestStack(nodes = 3, more: Pick<StackOptions, 'lifecy
 export interface CliResult { code: number; stdout: Buffer; stderr: string; json<T = any>(): T }
 
 /** Runs `bunsan ARGS` as a user would, with the stack's state folder as BUNSAN_HOME. */
-export function cli(stack: Stack, args: string[], opts: { env?: Record<string, string>; onSpawn?: (kill: () => void) => void } = {}): Promise<CliResult> {
+export function cli(stack: Stack, args: string[], opts: { env?: Record<string, string>; onSpawn?: (kill: () => void, pid?: number) => void } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(repoRoot, 'cli/bin.mjs'), ...args], {
       env: { ...process.env, BUNSAN_HOME: stack.home, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
-    opts.onSpawn?.(() => child.kill('SIGKILL'));
+    opts.onSpawn?.(() => child.kill('SIGKILL'), child.pid);
     const out: Buffer[] = [];
     let err = '';
     child.stdout.on('data', (d: Buffer) => out.push(d));
