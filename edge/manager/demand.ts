@@ -15,6 +15,7 @@ import type { ManagerDeps } from './deps.ts';
 import type { Directory } from './directory.ts';
 import { askReconcile } from './reconcile.ts';
 import type { ChunkRow, ContentRecord } from './store.ts';
+import type { PlanNode } from '../../protocol/lifecycle/target.ts';
 
 const KEY = 'copies';
 const CHANGES = 'copies-changes';
@@ -119,6 +120,21 @@ export function managerHome(deps: ManagerDeps, book: DemandBook, here: string | 
   // The last hour must agree: a region that led a day ago but not now is not where viewers are.
   const recent = book.viewers(now, Math.min(s.afterMs, 3_600_000)).regions[region.data] ?? 0;
   return recent >= s.share ? region.data : null;
+}
+
+/** A hot node ranks at this share of its weight for a content whose copies are raised. */
+const HOT_WEIGHT = 0.5;
+
+/**
+ * The directory as a hot content plans its base copies: a node that runs hot ranks at half its
+ * weight, so rendezvous moves about a share of the content's chunks on it to cooler nodes — by
+ * copy-then-delete, like any change of target — while nodes equally hot keep their order. Only
+ * while the content's copies are raised: its demand is what the node sheds.
+ */
+export function planNodesFor(deps: ManagerDeps, record: ContentRecord, dir: Directory): Map<string, PlanNode> {
+  const state = copiesState(deps);
+  if (!state || state.current <= record.replicas || ![...dir.values()].some((n) => n.hot)) return dir;
+  return new Map([...dir].map(([id, n]) => [id, n.hot ? { ...n, weight: n.weight * HOT_WEIGHT } : n]));
 }
 
 /** The operator's view: demand over its windows, and the copies with why they changed. */

@@ -14,9 +14,10 @@ import { putPlacement, removePlacement } from '../registry/placements.ts';
 import { NO_WORK, replaceWork, type WorkCounts } from '../registry/work.ts';
 import { checkOnNode, deleteOnNode } from '../node-client.ts';
 import { copyChunk } from './copy.ts';
-import { extraFor } from './demand.ts';
+import { extraFor, planNodesFor } from './demand.ts';
 import { downGraceMs, loadDirectory, readable, seconds, type Directory } from './directory.ts';
 import type { ManagerDeps } from './deps.ts';
+import type { PlanNode } from '../../protocol/lifecycle/target.ts';
 import type { ChunkRow, ContentRecord, ReplicaRow } from './store.ts';
 import { wanderGapMs, wanderInput } from './wander.ts';
 
@@ -90,12 +91,14 @@ interface Slice {
   d1: D1PreparedStatement[];
   /** a chunk's copies beyond its base, as demand wants them now */
   extra: ReturnType<typeof extraFor>;
+  /** the directory as this content's plans rank it (hot nodes shed a hot content's copies) */
+  ranked: Map<string, PlanNode>;
 }
 
 function planOf(s: Slice, chunk: ChunkRow): ChunkPlan {
   const draw = s.record.placement === 'random' ? (n: number) => uniformInt((a) => crypto.getRandomValues(a), n) : undefined;
   return planChunk({
-    key: chunk.hash!, replicas: s.record.replicas, minGrade: s.record.minGrade ?? 0, nodes: s.dir, draw,
+    key: chunk.hash!, replicas: s.record.replicas, minGrade: s.record.minGrade ?? 0, nodes: s.ranked, draw,
     wander: wanderInput(s.record, s.at),
     holders: holdersOf(s.deps.store.replicas(chunk.hash!), s.dir), extra: s.extra(chunk),
   });
@@ -277,7 +280,7 @@ export async function reconcileSlice(deps: ManagerDeps): Promise<number | null> 
   }
   const pass = state.pass;
   const chunks = store.chunkSlice(pass.cursor, sliceSize(dir.size));
-  const s: Slice = { deps, at: now, record, dir, chunks, events: [], d1: [], extra: extraFor(deps, record, dir, deps.book ?? null) };
+  const s: Slice = { deps, at: now, record, dir, chunks, events: [], d1: [], extra: extraFor(deps, record, dir, deps.book ?? null), ranked: planNodesFor(deps, record, dir) };
 
   // One plan serves both: forgetting copies on nodes that are gone changes no check.
   const toCheck = new Map<string, ChunkRow[]>();

@@ -101,6 +101,29 @@ describe('demand', () => {
     expect(events.results[0].detail).toMatch(/viewers are in weur/);
   });
 
+  it('a hot node sheds a hot content: no new copy goes to it, and part of its copies move to cooler nodes', async () => {
+    const id = await uploadBytes(owner, randomBytes(64 * 65536), { visibility: 'private' });
+    const grants = await grantsFor(id, 3);
+    for (const g of grants) await manifestAs(id, g);
+    const on = (m: Manifest) => new Set(m.chunks.filter((c) => c.nodes.includes('n1')).map((c) => c.index));
+    const before = on(await manifestAs(id, grants[0]));
+    await env.DB.prepare("UPDATE nodes SET hot = 1 WHERE id = 'n1'").run();
+    try {
+      expect((await stub(id).noteServed(heavy()))?.current).toBe(3);
+      // Reconcile passes until none is due (each alarm runs one slice).
+      for (let k = 0; k < 40 && (await info(id)).upkeep?.due != null; k++) await runDurableObjectAlarm(stub(id));
+      expect((await info(id)).upkeep?.due ?? null).toBeNull();
+      const m = await manifestAs(id, grants[0]);
+      const after = on(m);
+      // Nothing new on the hot node, a good part of what it held gone elsewhere, no chunk without a copy.
+      for (const i of after) expect(before.has(i)).toBe(true);
+      expect(after.size).toBeLessThan(before.size);
+      expect(m.chunks.every((c) => c.nodes.length >= 1)).toBe(true);
+    } finally {
+      await env.DB.prepare("UPDATE nodes SET hot = 0 WHERE id = 'n1'").run();
+    }
+  });
+
   it('a content being deleted has no demand', async () => {
     const id = await uploadBytes(owner, randomBytes(65536), { replicas: 3 });
     // A node that does not answer keeps the content deleting (its copy there is still owed a delete).
