@@ -33,6 +33,20 @@ function add(into: Bucket, b: Pick<Bucket, 'viewers' | 'opens' | 'bytes' | 'regi
   for (const [r, n] of Object.entries(b.regions)) into.regions[r] = (into.regions[r] ?? 0) + n;
 }
 
+/** Viewers in the buckets (of `size` ms) that end after `since`, and their regions' shares. */
+function viewersIn(list: Bucket[], size: number, since: number): { viewers: number; regions: Record<string, number> } {
+  const regions: Record<string, number> = {};
+  let viewers = 0;
+  for (const b of list) {
+    if (b.t + size <= since) continue;
+    viewers += b.viewers;
+    for (const [r, n] of Object.entries(b.regions)) regions[r] = (regions[r] ?? 0) + n;
+  }
+  const shares: Record<string, number> = {};
+  for (const [r, n] of Object.entries(regions)) if (r !== '' && viewers > 0) shares[r] = n / viewers;
+  return { viewers, regions: shares };
+}
+
 export class DemandBook {
   private s: DemandBookState;
   private writtenAt = 0;
@@ -101,36 +115,15 @@ export class DemandBook {
 
   /** Distinct viewers (per minute, summed) and their regions' shares over the last `ms`. */
   viewers(now: number, ms: number): { viewers: number; regions: Record<string, number> } {
-    const since = now - ms;
-    const regions: Record<string, number> = {};
-    let viewers = 0;
-    for (const b of this.s.minutes) {
-      if (b.t + MINUTE <= since) continue;
-      viewers += b.viewers;
-      for (const [r, n] of Object.entries(b.regions)) regions[r] = (regions[r] ?? 0) + n;
-    }
-    const shares: Record<string, number> = {};
-    for (const [r, n] of Object.entries(regions)) if (r !== '' && viewers > 0) shares[r] = n / viewers;
-    return { viewers, regions: shares };
+    return viewersIn(this.s.minutes, MINUTE, now - ms);
   }
 
   /**
-   * Viewers and their regions' shares over the last `ms`, from the minute buckets within the hour
-   * and the hour buckets beyond it (up to a day).
+   * The same over a longer window: the minute buckets within the hour, the hour buckets beyond
+   * it (up to a day).
    */
   longViewers(now: number, ms: number): { viewers: number; regions: Record<string, number> } {
-    if (ms <= HOUR) return this.viewers(now, ms);
-    const since = now - Math.min(ms, 24 * HOUR);
-    const regions: Record<string, number> = {};
-    let viewers = 0;
-    for (const b of this.s.hours) {
-      if (b.t + HOUR <= since) continue;
-      viewers += b.viewers;
-      for (const [r, n] of Object.entries(b.regions)) regions[r] = (regions[r] ?? 0) + n;
-    }
-    const shares: Record<string, number> = {};
-    for (const [r, n] of Object.entries(regions)) if (r !== '' && viewers > 0) shares[r] = n / viewers;
-    return { viewers, regions: shares };
+    return ms <= HOUR ? this.viewers(now, ms) : viewersIn(this.s.hours, HOUR, now - Math.min(ms, 24 * HOUR));
   }
 
   /** Viewers, opens and bytes over the windows an operator reads. */

@@ -2,10 +2,22 @@
 // a manager's record of every copy, and the execution of plans one action at a time, any of
 // which may be cut off. The real managers run the same planChunk; here nothing but the plan
 // decides what moves.
+import { toHex } from '../../protocol/bytes.ts';
 import { planChunk, type ChunkPlan, type CopyState, type Holder } from '../../protocol/lifecycle/plan.ts';
 import type { NodeState } from '../../protocol/lifecycle/node-state.ts';
 import type { PlanNode } from '../../protocol/lifecycle/target.ts';
 import type { WanderInput } from '../../protocol/lifecycle/wander.ts';
+
+/** Chunk addresses as the system has them: 64 hex digits, uniform. */
+export const hashes = (n: number, seed = 1) => Array.from({ length: n }, (_, i) => {
+  const b = new Uint8Array(32);
+  let x = (i + 1) * 2654435761 + seed * 40503;
+  for (let j = 0; j < 32; j++) {
+    x = Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + j;
+    b[j] = (x >>> 8) & 0xff;
+  }
+  return toHex(b);
+});
 
 export interface ModelNode extends PlanNode {
   /** chunk keys physically on the node */

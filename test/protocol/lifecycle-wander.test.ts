@@ -8,19 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { planChunk } from '../../protocol/lifecycle/plan.ts';
 import type { PlanNode } from '../../protocol/lifecycle/target.ts';
 import { wanderEpoch, wanderEpochEnd, wanderPhase, wanderTarget } from '../../protocol/lifecycle/wander.ts';
-import { toHex } from '../../protocol/bytes.ts';
-import { Model } from './lifecycle-model.ts';
+import { hashes, Model } from './lifecycle-model.ts';
 
-/** Chunk addresses as the system has them: 64 hex digits, uniform. */
-const hashes = (n: number, seed = 1) => Array.from({ length: n }, (_, i) => {
-  const b = new Uint8Array(32);
-  let x = (i + 1) * 2654435761 + seed * 40503;
-  for (let j = 0; j < 32; j++) {
-    x = Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + j;
-    b[j] = (x >>> 8) & 0xff;
-  }
-  return toHex(b);
-});
 
 const PERIOD = 3_600_000;
 const node = (id: string, region: string, over: Partial<PlanNode> = {}): PlanNode =>
