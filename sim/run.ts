@@ -2,15 +2,19 @@
 // memory (no HTTP): joins, a drain, a restart, single and double failures, a whole region going
 // dark — in a network of 5 regions and in one of 3 — with bytes moved against the optimum,
 // sweeps until every chunk is whole again, the largest replica deficit and chunks lost, written
-// to SIMULATION.md. `--nodes N --chunks N` run it smaller.
+// to SIMULATION.md. `--nodes N --chunks N` run it smaller. Then the demand simulation (a day of
+// viewers, fixed replication against copies following demand; sim/demand-run.ts), its own section;
+// `--demand-small` runs its small version.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { host } from '../bench/machine.ts';
 import type { Row, SimConfig } from './scenarios.ts';
+import { FULL_DEMAND, runDemand, SMALL_DEMAND } from './demand-run.ts';
+import { demandSection, demandTargetsMet } from './demand-report.ts';
 
-const { values } = parseArgs({ options: { nodes: { type: 'string' }, chunks: { type: 'string' }, out: { type: 'string' } } });
+const { values } = parseArgs({ options: { nodes: { type: 'string' }, chunks: { type: 'string' }, out: { type: 'string' }, 'demand-small': { type: 'boolean' } } });
 const nodes = Number(values.nodes ?? 1000);
 const chunks = Number(values.chunks ?? 1_000_000);
 const out = values.out ?? 'SIMULATION.md';
@@ -57,6 +61,12 @@ for (const [i, cfg] of configs.entries()) {
   ].join('\n'));
 }
 
+const demandCfg = values['demand-small'] ? SMALL_DEMAND : FULL_DEMAND;
+console.log(`\ndemand: ${demandCfg.nodes} nodes, ${demandCfg.contents} contents, a day of viewers`);
+const demand = runDemand(demandCfg, (l) => console.log(`  ${l}`));
+const dm = demandTargetsMet(demand);
+allMet &&= dm.overload && dm.storage;
+
 const m = host();
 const doc = `# Simulation
 
@@ -76,6 +86,7 @@ nothing when copies are spread over at least \`replicas\` regions.
 
 ${sections.join('\n\n')}
 
+${demandSection(demandCfg, demand)}
 Every target ${allMet ? 'was met' : 'was **not** met'} in this run (${((performance.now() - started) / 1000).toFixed(0)} s in all).
 
 Machine: ${m.cpu}, ${m.nproc} CPUs, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}; load ${m.loadAtStart.toFixed(1)} at the start.

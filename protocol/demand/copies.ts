@@ -55,7 +55,8 @@ export function decideCopies(i: CopiesInput): { state: CopiesState; change: Copi
   const chunks = Math.max(0, i.chunkCount);
   const prev: CopiesState = i.state ?? { current: base, span: 0, raisedAt: 0, warmAt: i.now, reason: '' };
   const perCopy = p.highWater * i.unitEgress;
-  const rate = Math.max(0, i.demand.rate);
+  // What one chunk's copies carry: its busiest chunk's demand when measured, else all of it.
+  const rate = Math.max(0, i.demand.chunkRate ?? i.demand.rate);
   const known = i.unitEgress > 0;
 
   // The bounds may have moved since the last decision (policy, ceiling, a larger base).

@@ -35,6 +35,12 @@ export interface ContentDemand {
   rate: number;
   /** where its viewers are: share of requests per region (sums to 1; {} = unknown) */
   regions: Record<string, number>;
+  /**
+   * bytes/s of its busiest chunk, when measured (optional). Viewers of a video are spread over
+   * its chunks, so a chunk's copies carry only that chunk's part of the demand; absent, the whole
+   * rate is taken, as if every viewer were on the same chunk (a premiere, a live stream).
+   */
+  chunkRate?: number;
 }
 
 /** Hot above highWater × egress, cool again below lowWater × egress; in between it keeps `wasHot`. */

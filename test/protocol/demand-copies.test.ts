@@ -29,6 +29,12 @@ describe('copies from demand', () => {
     expect(high.state.reason).toMatch(/demand 70 MB\/s over 3 copies' 42 MB\/s/);
   });
 
+  it('sizes copies by the busiest chunk when that is measured', () => {
+    // 200 MB/s over a content whose busiest chunk carries 30 MB/s: 3 copies of 14 MB/s suffice.
+    expect(decideCopies(input({ demand: { rate: 200 * MB, regions: {}, chunkRate: 30 * MB } })).state.current).toBe(3);
+    expect(decideCopies(input({ demand: { rate: 200 * MB, regions: {}, chunkRate: 60 * MB } })).state.current).toBe(5);
+  });
+
   it('climbs by at most maxStep a decision to what the demand asks, and no further than the ceiling', () => {
     let state: CopiesState | null = null;
     const seen: number[] = [];
