@@ -109,8 +109,10 @@ export class DemandBook {
     return this.s.rateAt === 0 ? 0 : smooth(this.s.rate, 0, Math.max(0, now - this.s.rateAt));
   }
 
-  byNode(): Record<string, number> {
-    return this.s.byNode;
+  /** Per node, the smoothed bytes/s of this content as of `now` (decayed like the rate). */
+  byNode(now: number, smooth: (prev: number, reading: number, dtMs: number) => number): Record<string, number> {
+    const dt = Math.max(0, now - this.s.rateAt);
+    return Object.fromEntries(Object.entries(this.s.byNode).map(([id, r]) => [id, smooth(r, 0, dt)]));
   }
 
   /** Distinct viewers (per minute, summed) and their regions' shares over the last `ms`. */

@@ -39,12 +39,22 @@ const unitEgress = (dir: Directory) => {
   return e.length ? e.reduce((a, b) => a + b, 0) / e.length : 1;
 };
 
-/** What the decision sees of the demand now: the rate only once enough distinct viewers asked (a flood from one counts once). */
-function demandNow(deps: ManagerDeps, book: DemandBook, s: DemandSettings) {
+/**
+ * What the decision sees of the demand now, only once enough distinct viewers asked (a flood
+ * from one counts once). Copies are sized by what the busiest holder carries of this content
+ * times the copies there are (`chunkRate`: what one copy would carry alone), not by the whole
+ * content's rate: a long content's chunks are already spread over many nodes, and more copies of
+ * each would not lower any node's load.
+ */
+function demandNow(deps: ManagerDeps, book: DemandBook, s: DemandSettings, copies: number) {
   const now = deps.now();
+  const decay = (p: number, r: number, dt: number) => smooth(p, r, dt, s.smoothMs);
   const { viewers, regions } = book.viewers(now, VIEWER_WINDOW_MS);
-  const rate = book.rate(now, (p, r, dt) => smooth(p, r, dt, s.smoothMs));
-  return { rate: viewers >= s.minViewers ? rate : 0, regions, viewers, measured: rate };
+  const rate = book.rate(now, decay);
+  const byNode = book.byNode(now, decay);
+  const busiest = Math.max(0, ...Object.values(byNode));
+  const counts = viewers >= s.minViewers;
+  return { rate: counts ? rate : 0, chunkRate: counts ? busiest * copies : 0, regions, viewers, measured: rate, byNode };
 }
 
 /**
@@ -57,16 +67,15 @@ export async function decideDemand(deps: ManagerDeps, book: DemandBook, dir: Dir
   if (!record || record.state !== 'committed') return null;
   const s = demandSettings(deps.env);
   const now = deps.now();
-  const demand = demandNow(deps, book, s);
-  const byNode = book.byNode();
-  const holdersHot = Object.entries(byNode).some(([id, r]) => {
+  const before = copiesState(deps);
+  const demand = demandNow(deps, book, s, before?.current ?? record.replicas);
+  const holdersHot = demand.rate > 0 && Object.entries(demand.byNode).some(([id, r]) => {
     const n = dir.get(id);
     return !!n && n.hot && r >= PRESSING_SHARE * n.load;
   });
-  const before = copiesState(deps);
   const { state, change } = decideCopies({
     base: record.replicas, ceiling: ceilingOf(record, dir, s), chunkCount: record.chunkCount,
-    demand: { rate: demand.rate, regions: demand.regions }, unitEgress: unitEgress(dir), holdersHot,
+    demand: { rate: demand.rate, chunkRate: demand.chunkRate, regions: demand.regions }, unitEgress: unitEgress(dir), holdersHot,
     state: before, now, policy: s.policy,
   });
   deps.store.setMeta(KEY, state);
