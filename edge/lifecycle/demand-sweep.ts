@@ -1,17 +1,15 @@
 // The sweep's part of demand (claims 4 and 6): it takes from every serving node what it
 // delivered to viewers since the last sweep (one call per node, the node's own tally: no write
 // per request anywhere), keeps each node's smoothed load and whether it runs hot, hands each
-// content's share to its manager (which decides its copies), and wakes standby mirrors when the
-// network nears the active nodes' egress, or puts them back when demand has passed.
-import { decideMirrors, mirrorsHighSince } from '../../protocol/demand/mirrors.ts';
+// content's share to its manager (which decides its copies and says where its manager belongs),
+// and leaves the standby mirrors to mirrors.ts.
 import { nodeHot } from '../../protocol/demand/policy.ts';
 import { serves } from '../../protocol/lifecycle/node-state.ts';
 import type { PortalEnv } from '../env.ts';
 import { demandSettings, smooth } from '../demand-policy.ts';
-import { getDemand, putDemand } from '../registry/demand.ts';
 import { logEvent } from '../registry/events.ts';
-import { recordLoad, setNodeStateIf, type NodeRow } from '../registry/nodes.ts';
-import { openTask } from '../registry/tasks.ts';
+import { recordLoad, type NodeRow } from '../registry/nodes.ts';
+import { sweepMirrors } from './mirrors.ts';
 import { clientFor, takeServedOf } from '../node-client.ts';
 import type { ManagerRegion } from '../../protocol/api.ts';
 import { handOffManager } from '../manager/handoff.ts';
@@ -19,7 +17,7 @@ import { stubByName } from '../manager/home.ts';
 import { managersOf } from '../registry/contents.ts';
 
 export interface DemandReport {
-  /** bytes/s the network delivered (smoothed), and the egress of its serving core nodes */
+  /** bytes/s the network delivered (smoothed), and the egress of its serving core nodes; mirrors woken and put back */
   rate: number;
   egress: number;
   contents: number;
@@ -92,35 +90,7 @@ export async function sweepDemand(env: PortalEnv, nodes: NodeRow[], healthy: (id
     if (r?.moved) moved.push({ content: m.id, from: r.from, to: r.to, region: m.to });
   }
 
-  // The network as a whole, for the standby pool.
-  const rate = [...loads.values()].reduce((a, b) => a + b, 0)
-    + nodes.filter((n) => !loads.has(n.id) && serves(n.state)).reduce((a, n) => a + n.load, 0);
-  const core = nodes.filter((n) => n.mirror === 0 && serves(n.state) && n.state !== 'draining' && healthy(n.id));
-  const egress = core.reduce((a, n) => a + (n.egress ?? s.nodeEgress), 0);
-  const prev = await getDemand(db);
-  const highSince = mirrorsHighSince(prev?.high_since ?? null, rate, egress, now, s.policy);
-  await putDemand(db, { rate, high_since: highSince, at: now }).run();
-  const mirrors = nodes.filter((n) => n.mirror === 1 && (n.state === 'standby' ? healthy(n.id) && n.failures === 0 : n.state === 'active' || n.state === 'joining'));
-  const { wake, rest } = decideMirrors({
-    demand: rate, activeEgress: egress, highSince, now, policy: s.policy,
-    mirrors: mirrors.map((n) => ({ id: n.id, awake: n.state !== 'standby', since: n.state_since, egress: n.egress ?? s.nodeEgress, held: n.bytes_held })),
-  });
-  const report: DemandReport = { rate, egress, contents: perContent.size, woken: [], rested: [], moved };
-  for (const w of wake) {
-    const n = nodes.find((x) => x.id === w.id)!;
-    const [set] = await db.batch([setNodeStateIf(db, n.id, { state: n.state, since: n.state_since }, 'active', `woken: ${w.reason}`, now)]);
-    if (!set.meta.changes) continue;
-    await logEvent(db, { at: now, kind: 'node-woken', node: n.id, detail: { reason: w.reason, rate: Math.round(rate), egress } }).run();
-    report.woken.push(n.id);
-  }
-  for (const r of rest) {
-    const n = nodes.find((x) => x.id === r.id)!;
-    const [set] = await db.batch([setNodeStateIf(db, n.id, { state: n.state, since: n.state_since }, 'draining', `resting: ${r.reason}`, now)]);
-    if (!set.meta.changes) continue;
-    await logEvent(db, { at: now, kind: 'node-rested', node: n.id, detail: { reason: r.reason, rate: Math.round(rate), egress } }).run();
-    // Its copies leave as a drain's do (copy-then-delete where one is still needed), then it is standby again.
-    await openTask(db, { kind: 'node', node: n.id, reason: `${n.id} resting`, at: now });
-    report.rested.push(n.id);
-  }
+  const mirrors = await sweepMirrors(env, nodes, loads, healthy, s, now);
+  const report: DemandReport = { ...mirrors, contents: perContent.size, moved };
   return report;
 }

@@ -54,9 +54,9 @@ INSERT INTO nodes_v3 (id, url, region, grade, weight, state, state_reason, state
 DROP TABLE nodes;
 ALTER TABLE nodes_v3 RENAME TO nodes;
 
--- What the network as a whole delivered, for waking and resting mirrors: one row, kept by the sweep.
+-- What each region's nodes delivered, for waking and resting its mirrors: kept by the sweep.
 CREATE TABLE demand_state (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
+  region TEXT PRIMARY KEY,
   rate REAL NOT NULL DEFAULT 0,
   -- when demand was last above the mirrors' rest line
   high_since INTEGER,
