@@ -14,6 +14,7 @@ import { clientFor, takeServedOf } from '../node-client.ts';
 import type { ManagerRegion } from '../../protocol/api.ts';
 import { handOffManager } from '../manager/handoff.ts';
 import { stubByName } from '../manager/home.ts';
+import { MANAGER_CALL_MS, within } from '../manager/deadline.ts';
 import { managersOf } from '../registry/contents.ts';
 
 export interface DemandReport {
@@ -74,7 +75,7 @@ export async function sweepDemand(env: PortalEnv, nodes: NodeRow[], healthy: (id
   const managers = await managersOf(db, busiest.map(([id]) => id));
   const moves: { id: string; to: ManagerRegion }[] = [];
   await each(busiest.filter(([id]) => managers.has(id)), async ([id, reading]) => {
-    const r = await stubByName(env, managers.get(id)!).noteServed(reading).catch((err: Error) => {
+    const r = await within(stubByName(env, managers.get(id)!).noteServed(reading), MANAGER_CALL_MS, `manager of ${id}`).catch((err: Error) => {
       console.warn(`demand of ${id} not delivered: ${err.message}`);
       return null;
     });
