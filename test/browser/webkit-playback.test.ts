@@ -1,6 +1,6 @@
 // WebKit (Safari's engine, every browser on an iPhone) plays content URLs answered by the service
 // worker: a WebM and a fragmented MP4 through <video src="/c/{id}/{name}"> to a first frame,
-// then a seek, and a Range answered byte-exact. The videos are over 2 MiB on purpose: past that
+// then a seek; the same through the app's player; and a Range answered byte-exact. The videos are over 2 MiB on purpose: past that
 // size WebKit's media loader drops its load whenever it holds 2 % of the file and asks again
 // with a new Range, so the worker sees one cancelled answer after another (iterator-stream.ts).
 import { createHash } from 'node:crypto';
@@ -74,6 +74,19 @@ describe('WebKit plays content URLs from the service worker', () => {
       await page.run(`const v = document.getElementById('under-test'); v.pause(); v.removeAttribute('src'); v.load();`);
     });
   }
+
+  it('the app\'s player plays both formats through the service worker', async () => {
+    for (const format of ['webm', 'fmp4'] as const) {
+      await page.goto(`${stack.portalUrl}/#/play/${media[format].id}`);
+      await page.waitFor('the player connects', 'return document.documentElement.dataset.proxy === "service-worker"', 30_000);
+      await page.waitFor('the play button', 'const b = document.querySelector("button.play"); if (b) b.click(); return !!b;', 30_000);
+      const r = await page.waitFor<{ path: string; firstFrameMs: number }>(`${format} plays in the player`, `const p = window.bunsanPlayer;
+        if (p?.state === 'error') throw new Error(p.error);
+        return (document.querySelector('video')?.currentTime ?? 0) > 2 && { path: p.path, firstFrameMs: p.firstFrameMs };`, 45_000);
+      console.log(`WebKit ${format} in the app's player (${r.path}): first frame ${Math.round(r.firstFrameMs)} ms after play`);
+      expect(r.firstFrameMs).toBeGreaterThan(0);
+    }
+  });
 
   it('answers a Range request byte-exact', async () => {
     const v = media.webm;
