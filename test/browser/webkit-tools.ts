@@ -21,7 +21,7 @@ export function ensureWebKitTools(): Promise<void> {
   checked ??= Promise.resolve().then(() => {
     const missing = WEBKIT_PACKAGES.filter((p) => !installed(p));
     if (missing.length === 0 && existsSync('/usr/bin/WebKitWebDriver') && existsSync('/usr/bin/xvfb-run')) return;
-    const command = `apt-get update && apt-get install -y --no-install-recommends ${WEBKIT_PACKAGES.join(' ')}`;
+    const command = `apt-get update && apt-get install -y ${WEBKIT_PACKAGES.join(' ')}`;
     if (process.getuid?.() !== 0) throw new Error(`The WebKit tests need Debian's WebKitGTK driver, Xvfb and GStreamer plugins. Run as root:\n  ${command}`);
     execFileSync('sh', ['-c', command], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   });
