@@ -1,7 +1,8 @@
 import { defineProject } from 'vitest/config';
 
-// Browser tests: Debian's Chromium driven by playwright-core against the real local stack, with
-// the built PWA and its service worker. One file at a time: each starts a stack and a browser.
+// Browser tests: Debian's Chromium driven by playwright-core (and WebKitGTK over WebDriver,
+// webkit.ts) against the real local stack, with the built PWA and its service worker. One
+// file at a time: each starts a stack and a browser.
 export default defineProject({
   test: {
     name: 'browser', include: ['**/*.test.ts'], environment: 'node',

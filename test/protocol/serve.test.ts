@@ -1,6 +1,6 @@
 // The request core shared by the service worker and the in-page player: the window of
 // decrypted chunks, ranges served from it and from the engine, and the response plan.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseContentPath, contentPath } from '../../protocol/serve/content-path.ts';
 import { createContentSource } from '../../protocol/serve/content-source.ts';
 import { PlainWindow, chunkKey } from '../../protocol/serve/plain-window.ts';
@@ -69,11 +69,27 @@ describe('plaintextRange', () => {
     });
     const reader = stream.getReader();
     expect((await reader.read()).value).toEqual(fx.plain.subarray(0, CHUNK));
+    // cancel() returns at once; the abort follows on a later task (iterator-stream.ts: WebKit).
     await reader.cancel();
+    await vi.waitFor(() => expect(net.aborted).toBeGreaterThan(0), { timeout: 5000 });
     g.open();
-    await new Promise((r) => setTimeout(r, 10));
-    expect(net.inFlight).toBe(0);
-    expect(net.aborted).toBeGreaterThan(0);
+    await vi.waitFor(() => expect(net.inFlight).toBe(0), { timeout: 5000 });
+  });
+
+  it('as a stream, aborts nothing inside cancel() itself, only on a later task', async () => {
+    const g = gate();
+    const net = new FakeNetwork(fx, { delay: (r) => (r.index > 0 ? g.promise : undefined) });
+    const stream = rangeStream({
+      manifest: fx.manifest, publicKey: signer.publicKey, crypto: cryptoLike, fetch: net.fetch, now: () => fx.manifest.createdAt,
+      range: { start: 0, end: fx.plain.length - 1 },
+    });
+    const reader = stream.getReader();
+    await reader.read();
+    // WebKit hangs its service worker if the transfers are torn down from within its cancel call.
+    void reader.cancel();
+    expect(net.aborted).toBe(0);
+    await vi.waitFor(() => expect(net.aborted).toBeGreaterThan(0), { timeout: 5000 });
+    g.open();
   });
 });
 
