@@ -12,7 +12,7 @@
 //                             and this many (50), came from one other region over this long (21600)
 //   CLIENT_REGION_HEADER      a header the platform sets to the viewer's region (edge/portal/viewer.ts)
 import { DEFAULT_DEMAND_POLICY, type DemandPolicy } from '../protocol/demand/policy.ts';
-import { seconds } from './manager/directory.ts';
+import { seconds } from './vars.ts';
 
 export interface DemandVars {
   DEMAND_NODE_EGRESS?: string;

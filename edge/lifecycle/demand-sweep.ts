@@ -16,6 +16,7 @@ import { handOffManager } from '../manager/handoff.ts';
 import { stubByName } from '../manager/home.ts';
 import { MANAGER_CALL_MS, within } from '../manager/deadline.ts';
 import { managersOf } from '../registry/contents.ts';
+import { mapLimit } from '../node/store.ts';
 
 export interface DemandReport {
   /** bytes/s the network delivered (smoothed), and the egress of its serving core nodes; mirrors woken and put back */
@@ -33,20 +34,13 @@ const MAX_CONTENTS = 500;
 const PARALLEL = 16;
 const MOVES_PER_SWEEP = 4;
 
-async function each<T>(items: T[], f: (t: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, async () => {
-    while (next < items.length) await f(items[next++]);
-  }));
-}
-
 export async function sweepDemand(env: PortalEnv, nodes: NodeRow[], healthy: (id: string) => boolean, now: number): Promise<DemandReport> {
   const s = demandSettings(env);
   const client = await clientFor(env);
   const db = env.DB;
   const perContent = new Map<string, { bytes: number; byNode: Record<string, number>; dtMs: number }>();
   const loads = new Map<string, number>();
-  await each(nodes.filter((n) => serves(n.state) && healthy(n.id)), async (n) => {
+  await mapLimit(nodes.filter((n) => serves(n.state) && healthy(n.id)), PARALLEL, async (n) => {
     const r = await takeServedOf(client, n).catch(() => null);
     if (!r) return; // not counted this time; its load keeps its last value
     const dtMs = Math.max(1, r.at - r.from);
@@ -74,7 +68,7 @@ export async function sweepDemand(env: PortalEnv, nodes: NodeRow[], healthy: (id
   // Only contents the catalog knows (a node's word creates no manager), each at the object in charge.
   const managers = await managersOf(db, busiest.map(([id]) => id));
   const moves: { id: string; to: ManagerRegion }[] = [];
-  await each(busiest.filter(([id]) => managers.has(id)), async ([id, reading]) => {
+  await mapLimit(busiest.filter(([id]) => managers.has(id)), PARALLEL, async ([id, reading]) => {
     const r = await within(stubByName(env, managers.get(id)!).noteServed(reading), MANAGER_CALL_MS, `manager of ${id}`).catch((err: Error) => {
       console.warn(`demand of ${id} not delivered: ${err.message}`);
       return null;

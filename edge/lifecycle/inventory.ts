@@ -12,7 +12,7 @@ import { getNode, setInventoryCursor } from '../registry/nodes.ts';
 import { forgetOrphans, noteOrphans, ripeOrphans, type OrphanRow } from '../registry/orphans.ts';
 import { placedOn } from '../registry/placements.ts';
 import { advanceTask, type TaskRow } from '../registry/tasks.ts';
-import { seconds } from '../manager/directory.ts';
+import { seconds } from '../vars.ts';
 import { clientFor, deleteOnNode, inventoryPage } from '../node-client.ts';
 import { managerStub } from '../portal/managers.ts';
 

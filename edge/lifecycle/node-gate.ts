@@ -4,7 +4,7 @@
 // release after it; a lease a manager never releases (it crashed) expires by itself.
 import { DurableObject } from 'cloudflare:workers';
 import type { PortalEnv } from '../env.ts';
-import { seconds } from '../manager/directory.ts';
+import { seconds } from '../vars.ts';
 
 export const LEASE_MS = 120_000;
 

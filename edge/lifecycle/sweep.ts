@@ -13,7 +13,8 @@ import { listNodes, markLost, markRecovered, recordHealth, refreshUsage, setNode
 import { placementCount } from '../registry/placements.ts';
 import { lastDone, openTask, openTasks, pendingFor, pruneTasks } from '../registry/tasks.ts';
 import { backlogByNode } from '../registry/work.ts';
-import { downGraceMs, seconds } from '../manager/directory.ts';
+import { downGraceMs } from '../manager/directory.ts';
+import { seconds } from '../vars.ts';
 import { healthOf } from '../node-client.ts';
 import { deleteRipeOrphans } from './inventory.ts';
 import { sweepDemand, type DemandReport } from './demand-sweep.ts';

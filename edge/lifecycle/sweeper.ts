@@ -9,6 +9,7 @@ import type { PortalEnv } from '../env.ts';
 import { contentIdsAfter, managersOf, markAsked } from '../registry/contents.ts';
 import { contentsOnNode } from '../registry/placements.ts';
 import { advanceTask, openTasks, type TaskRow } from '../registry/tasks.ts';
+import { mapLimit } from '../node/store.ts';
 import { stubByName } from '../manager/home.ts';
 import { inventoryStep } from './inventory.ts';
 
@@ -22,14 +23,8 @@ async function pokeAll(env: PortalEnv, ids: string[], reason: string): Promise<v
   const verify = reason === 'verify';
   // One registry read for the slice: which object is in charge of each (a moved manager is not named by the id).
   const managers = await managersOf(env.DB, ids);
-  let next = 0;
-  const worker = async () => {
-    while (next < ids.length) {
-      const id = ids[next++];
-      await stubByName(env, managers.get(id) ?? id).reconcile(reason, verify).catch((err: Error) => console.warn(`manager of ${id} not reached: ${err.message}`));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, ids.length) }, worker));
+  await mapLimit(ids, PARALLEL, (id) =>
+    stubByName(env, managers.get(id) ?? id).reconcile(reason, verify).catch((err: Error) => console.warn(`manager of ${id} not reached: ${err.message}`)));
 }
 
 /** One slice of one task. */

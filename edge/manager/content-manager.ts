@@ -18,12 +18,12 @@ import { logEvent } from '../registry/events.ts';
 import { replacePlacements } from '../registry/placements.ts';
 import type { ViewerAccess } from './access.ts';
 import { commitUpload } from './commit.ts';
-import type { Caller } from './deps.ts';
+import type { Caller, ManagerDeps } from './deps.ts';
 import { AuditStore } from './audit-store.ts';
 import { DemandBook } from './demand-book.ts';
-import { decideDemand, demandInfo, managerHome } from './demand.ts';
+import { copiesState, decideDemand, demandInfo, managerHome } from './demand.ts';
 import { loadDirectory } from './directory.ts';
-import { demandSettings, smooth } from '../demand-policy.ts';
+import { demandSettings } from '../demand-policy.ts';
 import { GrantStore } from './grant-store.ts';
 import { createGrant, revokeGrant } from './grants.ts';
 import { mediaProgress, saveMediaProgress } from './media.ts';
@@ -57,7 +57,7 @@ export class ContentManager extends MovableManager {
   }
 
   private get book(): DemandBook {
-    return (this.bookHere ??= new DemandBook(this.store));
+    return (this.bookHere ??= new DemandBook(this.store, demandSettings(this.env).smoothMs));
   }
 
   private async deps() {
@@ -72,8 +72,8 @@ export class ContentManager extends MovableManager {
     return this.store.meta<number>('demand-due');
   }
 
-  private async decideDemandNow(): Promise<void> {
-    const deps = await this.deps();
+  private async decideDemandNow(deps?: ManagerDeps): Promise<void> {
+    deps ??= await this.deps();
     const due = await decideDemand(deps, this.book, await loadDirectory(this.env, deps.now()));
     this.store.setMeta('demand-due', due);
   }
@@ -177,16 +177,16 @@ export class ContentManager extends MovableManager {
    */
   noteServed(reading: { bytes: number; byNode: Record<string, number>; dtMs: number }): Promise<{ current: number; moveTo: ManagerRegion | null } | null> {
     return this.route((m) => m.noteServed(reading), async () => {
-      // A content deleted meanwhile has had its storage (tables too) removed: it has no demand.
-      const record = (() => { try { return this.store.record(); } catch { return null; } })();
+      // A content being deleted (or not yet committed) has no demand.
+      const record = this.store.record();
       if (record?.state !== 'committed') return null;
-      const tau = demandSettings(this.env).smoothMs;
-      this.book.noteServed(reading.bytes, reading.byNode, reading.dtMs, Date.now(), (p, r) => smooth(p, r, reading.dtMs, tau));
-      await this.decideDemandNow();
+      const deps = await this.deps();
+      this.book.noteServed(reading.bytes, reading.byNode, reading.dtMs, deps.now());
+      await this.decideDemandNow(deps);
       await this.reschedule();
       // Viewers gone elsewhere for good: the sweep moves the manager to them (handoff.ts).
-      const moveTo = managerHome(await this.deps(), this.book, this.self()?.region ?? null);
-      return { current: this.store.meta<{ current: number }>('copies')?.current ?? record.replicas, moveTo };
+      const moveTo = managerHome(deps, this.book, this.self()?.region ?? null);
+      return { current: copiesState(deps)?.current ?? record.replicas, moveTo };
     });
   }
 

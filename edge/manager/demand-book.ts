@@ -2,6 +2,7 @@
 // minute and per hour, by region, and the bytes its nodes delivered, as the sweep took them from
 // the nodes; over sliding windows from a minute to a day. Counted in memory and written to the
 // manager's storage at most every few seconds: never a write per request.
+import { smooth } from '../demand-policy.ts';
 import type { ManagerStore } from './store.ts';
 
 export interface Bucket { t: number; viewers: number; opens: number; bytes: number; regions: Record<string, number> }
@@ -52,7 +53,8 @@ export class DemandBook {
   private writtenAt = 0;
   private dirty = false;
 
-  constructor(private readonly store: ManagerStore) {
+  /** `tauMs`: the time constant of the smoothed rates (DEMAND_SMOOTH_SECONDS) */
+  constructor(private readonly store: ManagerStore, private readonly tauMs: number) {
     this.s = store.meta<DemandBookState>(KEY) ?? empty();
   }
 
@@ -85,19 +87,20 @@ export class DemandBook {
   }
 
   /** Bytes its nodes delivered over an interval, and the smoothed rates that follow. */
-  noteServed(bytes: number, byNode: Record<string, number>, dtMs: number, now: number, smooth: (prev: number, reading: number) => number): void {
+  noteServed(bytes: number, byNode: Record<string, number>, dtMs: number, now: number): void {
     const { minute, hour } = this.roll(now);
     add(minute, { viewers: 0, opens: 0, bytes, regions: {} });
     add(hour, { viewers: 0, opens: 0, bytes, regions: {} });
-    const perSecond = (b: number) => (dtMs > 0 ? (b * 1000) / dtMs : 0);
-    this.s.rate = smooth(this.s.rate, perSecond(bytes));
-    const next: Record<string, number> = {};
+    const next = (prev: number, b: number) => smooth(prev, dtMs > 0 ? (b * 1000) / dtMs : 0, dtMs, this.tauMs);
+    this.s.rate = next(this.s.rate, bytes);
+    const nodes: Record<string, number> = {};
     for (const id of new Set([...Object.keys(this.s.byNode), ...Object.keys(byNode)])) {
-      const r = smooth(this.s.byNode[id] ?? 0, perSecond(byNode[id] ?? 0));
-      if (r >= 1) next[id] = r; // a node that no longer serves it fades out of the record
+      const r = next(this.s.byNode[id] ?? 0, byNode[id] ?? 0);
+      if (r >= 1) nodes[id] = r; // a node that no longer serves it fades out of the record
     }
-    this.s.byNode = next;
+    this.s.byNode = nodes;
     this.s.rateAt = now;
+    this.dirty = true;
     this.flush(now);
   }
 
@@ -105,14 +108,17 @@ export class DemandBook {
    * The smoothed rate as of `now`: the sweep reports a content only when its nodes served it, so
    * the time since the last reading counts as time without traffic.
    */
-  rate(now: number, smooth: (prev: number, reading: number, dtMs: number) => number): number {
-    return this.s.rateAt === 0 ? 0 : smooth(this.s.rate, 0, Math.max(0, now - this.s.rateAt));
+  rate(now: number): number {
+    return this.s.rateAt === 0 ? 0 : this.decayed(this.s.rate, now);
+  }
+
+  private decayed(v: number, now: number): number {
+    return smooth(v, 0, Math.max(0, now - this.s.rateAt), this.tauMs);
   }
 
   /** Per node, the smoothed bytes/s of this content as of `now` (decayed like the rate). */
-  byNode(now: number, smooth: (prev: number, reading: number, dtMs: number) => number): Record<string, number> {
-    const dt = Math.max(0, now - this.s.rateAt);
-    return Object.fromEntries(Object.entries(this.s.byNode).map(([id, r]) => [id, smooth(r, 0, dt)]));
+  byNode(now: number): Record<string, number> {
+    return Object.fromEntries(Object.entries(this.s.byNode).map(([id, r]) => [id, this.decayed(r, now)]));
   }
 
   /** Distinct viewers (per minute, summed) and their regions' shares over the last `ms`. */
@@ -143,7 +149,7 @@ export class DemandBook {
   }
 
   flush(now: number): void {
-    if (!this.dirty && this.writtenAt !== 0 && this.s.rateAt < this.writtenAt) return;
+    if (!this.dirty) return;
     this.store.setMeta(KEY, this.s);
     this.writtenAt = now;
     this.dirty = false;

@@ -8,7 +8,7 @@ import { copiesFor, decideCopies, type CopiesState } from '../../protocol/demand
 import { demandTargets } from '../../protocol/demand/targets.ts';
 import { ManagerRegion, type ContentInfo } from '../../protocol/api.ts';
 import { takesCopies } from '../../protocol/lifecycle/node-state.ts';
-import { demandSettings, smooth, type DemandSettings } from '../demand-policy.ts';
+import { demandSettings, type DemandSettings } from '../demand-policy.ts';
 import { logEvent } from '../registry/events.ts';
 import type { DemandBook } from './demand-book.ts';
 import type { ManagerDeps } from './deps.ts';
@@ -48,10 +48,9 @@ const unitEgress = (dir: Directory) => {
  */
 function demandNow(deps: ManagerDeps, book: DemandBook, s: DemandSettings, copies: number) {
   const now = deps.now();
-  const decay = (p: number, r: number, dt: number) => smooth(p, r, dt, s.smoothMs);
   const { viewers, regions } = book.viewers(now, VIEWER_WINDOW_MS);
-  const rate = book.rate(now, decay);
-  const byNode = book.byNode(now, decay);
+  const rate = book.rate(now);
+  const byNode = book.byNode(now);
   const busiest = Math.max(0, ...Object.values(byNode));
   const counts = viewers >= s.minViewers;
   return { rate: counts ? rate : 0, chunkRate: counts ? busiest * copies : 0, regions, viewers, measured: rate, byNode };
@@ -97,12 +96,12 @@ export async function decideDemand(deps: ManagerDeps, book: DemandBook, dir: Dir
  * The extra copies of one chunk for the reconcile's plan: none at the base; otherwise where
  * demandTargets puts them. Undefined when the chunk has only its base.
  */
-export function extraFor(deps: ManagerDeps, record: ContentRecord, dir: Directory, book: DemandBook | null) {
+export function extraFor(deps: ManagerDeps, record: ContentRecord, dir: Directory) {
   const state = copiesState(deps);
+  const book = deps.book;
   if (!state || state.current <= record.replicas || !book) return () => undefined;
-  const s = demandSettings(deps.env);
   const { regions } = book.viewers(deps.now(), VIEWER_WINDOW_MS);
-  const demand = { rate: book.rate(deps.now(), (p, r, dt) => smooth(p, r, dt, s.smoothMs)), regions };
+  const demand = { rate: book.rate(deps.now()), regions };
   const nodes = [...dir.values()];
   return (chunk: ChunkRow) => {
     const want = copiesFor(chunk.idx, record.replicas, state);
@@ -153,7 +152,7 @@ export function demandInfo(deps: ManagerDeps, record: ContentRecord, book: Deman
   const state = copiesState(deps);
   return {
     demand: {
-      rate: Math.round(book.rate(now, (p, r, dt) => smooth(p, r, dt, s.smoothMs))),
+      rate: Math.round(book.rate(now)),
       windows: book.windows(now),
       regions: book.viewers(now, VIEWER_WINDOW_MS).regions,
     },

@@ -6,6 +6,7 @@ import { isLost, serves } from '../../protocol/lifecycle/node-state.ts';
 import type { PlanNode } from '../../protocol/lifecycle/target.ts';
 import type { PortalEnv } from '../env.ts';
 import { demandSettings } from '../demand-policy.ts';
+import { seconds } from '../vars.ts';
 import { listNodes, type NodeRow } from '../registry/nodes.ts';
 
 /** A node that reaches its capacity to within this share takes no new copy. */
@@ -28,10 +29,6 @@ export type Directory = Map<string, DirNode>;
 
 export const downGraceMs = (env: PortalEnv) => seconds(env.DOWN_GRACE_SECONDS, 900) * 1000;
 
-export function seconds(raw: string | undefined, fallback: number): number {
-  const n = Number(raw);
-  return raw !== undefined && raw !== '' && Number.isFinite(n) && n >= 0 ? n : fallback;
-}
 
 export function toDirNode(r: NodeRow, now: number, graceMs: number, defaultEgress: number): DirNode {
   return {

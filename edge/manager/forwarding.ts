@@ -2,6 +2,7 @@
 // whether it is in charge, waiting to take charge (a copy imported, not yet handed over), or
 // forwarding to the object it handed over to. Kept under meta keys the state copy leaves out.
 import type { ManagerRegion } from '../../protocol/api.ts';
+import { seconds } from '../vars.ts';
 import type { ManagerStore } from './store.ts';
 
 export interface ManagerSelf { name: string; generation: number; region: ManagerRegion | null }
@@ -18,10 +19,7 @@ export interface Forwarding {
 export interface Standby { from: string; token: string; complete: boolean }
 
 /** How long an old object forwards before it deletes its storage (MANAGER_FORWARD_SECONDS, default 600). */
-export const forwardMs = (raw: string | undefined) => {
-  const n = Number(raw ?? 600);
-  return (Number.isFinite(n) && n >= 0 ? n : 600) * 1000;
-};
+export const forwardMs = (raw: string | undefined) => seconds(raw, 600) * 1000;
 
 /** While the registry switch is not confirmed, the old object checks (and makes) it this often. */
 export const SWITCH_RETRY_MS = 30_000;

@@ -15,7 +15,8 @@ import { NO_WORK, replaceWork, type WorkCounts } from '../registry/work.ts';
 import { checkOnNode, deleteOnNode } from '../node-client.ts';
 import { copyChunk } from './copy.ts';
 import { extraFor, planNodesFor } from './demand.ts';
-import { downGraceMs, loadDirectory, readable, seconds, type Directory } from './directory.ts';
+import { downGraceMs, loadDirectory, readable, type Directory } from './directory.ts';
+import { seconds } from '../vars.ts';
 import type { ManagerDeps } from './deps.ts';
 import type { PlanNode } from '../../protocol/lifecycle/target.ts';
 import type { ChunkRow, ContentRecord, ReplicaRow } from './store.ts';
@@ -280,7 +281,7 @@ export async function reconcileSlice(deps: ManagerDeps): Promise<number | null> 
   }
   const pass = state.pass;
   const chunks = store.chunkSlice(pass.cursor, sliceSize(dir.size));
-  const s: Slice = { deps, at: now, record, dir, chunks, events: [], d1: [], extra: extraFor(deps, record, dir, deps.book ?? null), ranked: planNodesFor(deps, record, dir) };
+  const s: Slice = { deps, at: now, record, dir, chunks, events: [], d1: [], extra: extraFor(deps, record, dir), ranked: planNodesFor(deps, record, dir) };
 
   // One plan serves both: forgetting copies on nodes that are gone changes no check.
   const toCheck = new Map<string, ChunkRow[]>();

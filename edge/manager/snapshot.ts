@@ -26,16 +26,17 @@ export function stateTables(sql: SqlStorage): string[] {
 }
 
 const ownMetaClause = `k NOT IN (${OWN_META.map((k) => `'${k}'`).join(', ')})`;
-const contentRows = (table: string) => (table === 'meta' ? ` WHERE ${ownMetaClause}` : '');
+/** The condition that leaves this object's own meta out (true for every other table). */
+const contentOnly = (table: string) => (table === 'meta' ? ownMetaClause : '1');
+const contentRows = (table: string) => ` WHERE ${contentOnly(table)}`;
 
 /** Every page of every table, read in rowid order. */
 export function* exportPages(sql: SqlStorage): Generator<SnapshotPage> {
   for (const table of stateTables(sql)) {
     let after = -Infinity;
-    const filter = table === 'meta' ? ` AND ${ownMetaClause}` : '';
     for (;;) {
       const rows = sql.exec<Row & { __rowid: number }>(
-        `SELECT rowid AS __rowid, * FROM ${table} WHERE rowid > ?${filter} ORDER BY rowid LIMIT ?`, after, SNAPSHOT_PAGE_ROWS,
+        `SELECT rowid AS __rowid, * FROM ${table} WHERE rowid > ? AND ${contentOnly(table)} ORDER BY rowid LIMIT ?`, after, SNAPSHOT_PAGE_ROWS,
       ).toArray();
       if (rows.length === 0) break;
       after = rows[rows.length - 1].__rowid;

@@ -3,6 +3,7 @@
 // HTTP from Node speaks to it (no npm dependency). Thin on purpose: a session, a page, scripts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePorts } from '../../scripts/stack/ports.ts';
+import { until } from '../system/lifecycle-helpers.ts';
 import { ensureWebKitTools } from './webkit-tools.ts';
 
 export const MINIBROWSER = process.env.BUNSAN_MINIBROWSER ?? '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
@@ -45,16 +46,14 @@ export async function launchWebKit(): Promise<WebKit> {
   driver.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
   const base = `http://127.0.0.1:${port}`;
   const stop = () => { try { process.kill(-driver.pid!, 'SIGTERM'); } catch { /* already gone */ } };
-  const until = Date.now() + DEADLINE_MS;
-  for (;;) {
-    const ready = await wd<{ ready: boolean }>(base, 'GET', '/status', undefined, 2000).then((s) => s.ready, () => false);
-    if (ready) break;
-    if (driver.exitCode !== null || Date.now() > until) {
-      stop();
-      throw new Error(`WebKitWebDriver did not start: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  // The driver says nothing when it listens: it is ready once its status says so.
+  await until('WebKitWebDriver ready', async () => {
+    if (driver.exitCode !== null) throw new Error(`WebKitWebDriver exited: ${stderr}`);
+    return wd<{ ready: boolean }>(base, 'GET', '/status', undefined, 2000).then((st) => st.ready, () => false);
+  }, (ready) => ready, DEADLINE_MS / 1000).catch((err: Error) => {
+    stop();
+    throw new Error(`WebKitWebDriver did not start: ${err.message}\n${stderr}`);
+  });
   const sessions = new Set<WebKitPage>();
   return {
     async session() {
@@ -74,16 +73,8 @@ export async function launchWebKit(): Promise<WebKit> {
           if (v.err !== undefined) throw new Error(v.err);
           return v.ok as never;
         }),
-        async waitFor<T>(what: string, body: string, timeoutMs = 60_000, ...args: unknown[]): Promise<T> {
-          const end = Date.now() + timeoutMs;
-          let last: unknown;
-          for (;;) {
-            last = await page.run<unknown>(body, ...args);
-            if (last) return last as T;
-            if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(last)})`);
-            await new Promise((r) => setTimeout(r, 200));
-          }
-        },
+        waitFor: <T>(what: string, body: string, timeoutMs = 60_000, ...args: unknown[]) =>
+          until(what, () => page.run<unknown>(body, ...args), Boolean, timeoutMs / 1000) as Promise<T>,
         async close() {
           sessions.delete(page);
           await wd(base, 'DELETE', at).catch(() => {});

@@ -60,14 +60,19 @@ describe('plaintextRange', () => {
     expect(new Set(net.requests.map((r) => r.index))).toEqual(new Set([0, 1, 3, 4, 5, 6]));
   });
 
-  it('as a stream, stops fetching when the reader cancels', async () => {
+  /** A whole-content stream whose chunks after the first wait for `g` to open. */
+  const heldStream = () => {
     const g = gate();
     const net = new FakeNetwork(fx, { delay: (r) => (r.index > 0 ? g.promise : undefined) });
     const stream = rangeStream({
       manifest: fx.manifest, publicKey: signer.publicKey, crypto: cryptoLike, fetch: net.fetch, now: () => fx.manifest.createdAt,
       range: { start: 0, end: fx.plain.length - 1 },
     });
-    const reader = stream.getReader();
+    return { g, net, reader: stream.getReader() };
+  };
+
+  it('as a stream, stops fetching when the reader cancels', async () => {
+    const { g, net, reader } = heldStream();
     expect((await reader.read()).value).toEqual(fx.plain.subarray(0, CHUNK));
     // cancel() returns at once; the abort follows on a later task (iterator-stream.ts: WebKit).
     await reader.cancel();
@@ -77,13 +82,7 @@ describe('plaintextRange', () => {
   });
 
   it('as a stream, aborts nothing inside cancel() itself, only on a later task', async () => {
-    const g = gate();
-    const net = new FakeNetwork(fx, { delay: (r) => (r.index > 0 ? g.promise : undefined) });
-    const stream = rangeStream({
-      manifest: fx.manifest, publicKey: signer.publicKey, crypto: cryptoLike, fetch: net.fetch, now: () => fx.manifest.createdAt,
-      range: { start: 0, end: fx.plain.length - 1 },
-    });
-    const reader = stream.getReader();
+    const { g, net, reader } = heldStream();
     await reader.read();
     // WebKit hangs its service worker if the transfers are torn down from within its cancel call.
     void reader.cancel();

@@ -24,6 +24,9 @@ export interface LoadGenerator {
   stop(): Promise<void>;
 }
 
+/** What a failed view is charged against the byte budget. */
+const FAILED_VIEW_BYTES = 64 * 1024;
+
 export function generateLoad(portalUrl: string, id: string, viewers: Viewer[], bytesPerSecond: number, concurrency = 4): LoadGenerator {
   let stopped = false;
   let total = 0;
@@ -67,7 +70,8 @@ export function generateLoad(portalUrl: string, id: string, viewers: Viewer[], b
         sample.views++;
       } catch (err) {
         if (!stopped) errors.push((err as Error).message);
-        await new Promise((r) => setTimeout(r, 100));
+        // A failed view costs from the same budget as a chunk, so failures cannot spin the loop.
+        await wait(FAILED_VIEW_BYTES);
       }
     }
   };
