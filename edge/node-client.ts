@@ -30,15 +30,25 @@ export async function clientFor(env: { SIGNING_KEY: string }): Promise<NodeClien
 export const DEADLINE = { call: 5_000, chunk: 30_000, copy: 60_000 } as const;
 const BATCH = 1000;
 
-/** fetch with a deadline that covers the body as well; a miss is `node_unreachable`. */
+/**
+ * fetch with a deadline that covers the body as well; a miss is `node_unreachable`. A connection
+ * that fails before any answer is tried once more within the same deadline: a kept-alive
+ * connection the node closed just as it was reused fails that way, and every call of the node
+ * protocol is idempotent (reads, content-addressed writes, deletes, copy orders; a lost take of
+ * served bytes costs one interval of demand), and its bodies are strings, sent again as they are.
+ */
 export async function nodeFetch(deps: Pick<NodeClientDeps, 'fetch'>, node: NodeAddress, url: string, init: RequestInit, ms: number): Promise<Response> {
   const signal = AbortSignal.timeout(ms);
-  try {
-    return await deps.fetch(url, { ...init, signal });
-  } catch (err) {
-    const why = signal.aborted ? `did not answer within ${ms / 1000} s` : `is unreachable: ${(err as Error).message}`;
-    throw new BunsanError('node_unreachable', `node ${node.id} ${why}`);
+  let last: unknown;
+  for (let attempt = 0; attempt < 2 && !signal.aborted; attempt++) {
+    try {
+      return await deps.fetch(url, { ...init, signal });
+    } catch (err) {
+      last = err;
+    }
   }
+  const why = signal.aborted ? `did not answer within ${ms / 1000} s` : `is unreachable: ${(last as Error).message}`;
+  throw new BunsanError('node_unreachable', `node ${node.id} ${why}`);
 }
 
 /** Reads a JSON answer, under the same deadline (a node may stall after its headers). */
